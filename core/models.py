@@ -1,0 +1,221 @@
+"""SQLAlchemy 2 typed ORM tables: users, sessions, messages, tool calls, drills, settings."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+SESSION_KINDS = ("chat", "drill")
+MESSAGE_ROLES = ("user", "assistant", "tool", "system")
+MESSAGE_STATUSES = ("complete", "partial", "error")
+USER_ROLES = ("coach", "admin")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out, microseconds kept on both databases.
+
+    SQLite has no time zones, so values are stored there as naive UTC text; the
+    fixed-width text sorts and compares like the instants it names.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# JSON on SQLite, JSONB on PostgreSQL; ids as 64-bit on PostgreSQL but the
+# rowid alias INTEGER on SQLite (FTS5 external content keys on it).
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSONType,
+    }
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str] = mapped_column(String(320), default="")
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16), default="coach")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ChatSession(Base):
+    __tablename__ = "chat_sessions"
+    __table_args__ = (
+        Index("ix_chat_sessions_user_recent", "user_id", "last_message_at"),
+        Index("ix_chat_sessions_user_created", "user_id", "created_at"),
+        Index("ix_chat_sessions_drill", "drill_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    user_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16), default="chat")
+    title: Mapped[str] = mapped_column(String(200), default="New chat")
+    title_source: Mapped[str] = mapped_column(String(8), default="auto")
+    drill_id: Mapped[str | None] = mapped_column(
+        String(36), ForeignKey("drills.id", ondelete="SET NULL")
+    )
+    model: Mapped[str | None] = mapped_column(String(100))
+    pinned: Mapped[bool] = mapped_column(Boolean, default=False)
+    archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", default=dict)
+    message_count: Mapped[int] = mapped_column(Integer, default=0)
+    word_count: Mapped[int] = mapped_column(Integer, default=0)
+    # The highest seq handed out; bumping it locks the row, which keeps seq
+    # dense under concurrent writers on both databases.
+    last_seq: Mapped[int] = mapped_column(Integer, default=0)
+    last_message_at: Mapped[datetime | None]
+    preview: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    tags: Mapped[list[SessionTag]] = relationship(
+        lazy="selectin", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    @property
+    def tag_names(self) -> list[str]:
+        return sorted(tag.tag for tag in self.tags)
+
+
+class SessionTag(Base):
+    __tablename__ = "session_tags"
+    __table_args__ = (Index("ix_session_tags_tag", "tag"),)
+
+    session_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("chat_sessions.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class Message(Base):
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("session_id", "seq", name="uq_messages_session_seq"),
+        Index("ix_messages_user_created", "user_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    session_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("chat_sessions.id", ondelete="CASCADE")
+    )
+    user_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    role: Mapped[str] = mapped_column(String(16))
+    content: Mapped[str] = mapped_column(Text, default="")
+    blocks: Mapped[Any | None] = mapped_column(JSONType)
+    status: Mapped[str] = mapped_column(String(16), default="complete")
+    error: Mapped[str | None] = mapped_column(Text)
+    model: Mapped[str | None] = mapped_column(String(100))
+    input_tokens: Mapped[int | None] = mapped_column(Integer)
+    output_tokens: Mapped[int | None] = mapped_column(Integer)
+    word_count: Mapped[int] = mapped_column(Integer, default=0)
+    latency_ms: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", default=dict)
+
+
+class ToolCall(Base):
+    __tablename__ = "tool_calls"
+    __table_args__ = (
+        Index("ix_tool_calls_session", "session_id"),
+        Index("ix_tool_calls_message", "message_id"),
+        Index("ix_tool_calls_user_name", "user_id", "name"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    session_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("chat_sessions.id", ondelete="CASCADE")
+    )
+    message_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("messages.id", ondelete="CASCADE")
+    )
+    user_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id", ondelete="CASCADE"))
+    tool_use_id: Mapped[str] = mapped_column(String(100), default="")
+    name: Mapped[str] = mapped_column(String(100))
+    input: Mapped[Any | None] = mapped_column(JSONType)
+    output: Mapped[str] = mapped_column(Text, default="")
+    is_error: Mapped[bool] = mapped_column(Boolean, default=False)
+    duration_ms: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Drill(Base):
+    __tablename__ = "drills"
+    __table_args__ = (Index("ix_drills_user_updated", "user_id", "updated_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    user_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(200))
+    sport: Mapped[str] = mapped_column(String(64), default="")
+    objective: Mapped[str] = mapped_column(Text, default="")
+    age_group: Mapped[str] = mapped_column(String(64), default="")
+    players: Mapped[int | None] = mapped_column(Integer)
+    duration_min: Mapped[int | None] = mapped_column(Integer)
+    equipment: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    setup: Mapped[str] = mapped_column(Text, default="")
+    steps: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    coaching_points: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    progressions: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    tags: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    source_session_id: Mapped[str | None] = mapped_column(
+        String(36), ForeignKey("chat_sessions.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Setting(Base):
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+DRILL_LIST_FIELDS = ("equipment", "steps", "coaching_points", "progressions", "tags")
+DRILL_TEXT_FIELDS = ("title", "sport", "objective", "age_group", "setup")
+DRILL_INT_FIELDS = ("players", "duration_min")

@@ -1,0 +1,919 @@
+"""ConversationStore: every read and write of Huddle's tables, always scoped by user in SQL."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Select,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
+
+from core.db import Database
+from core.errors import NotFound, ValidationError
+from core.models import (
+    DRILL_INT_FIELDS,
+    DRILL_LIST_FIELDS,
+    DRILL_TEXT_FIELDS,
+    MESSAGE_ROLES,
+    MESSAGE_STATUSES,
+    SESSION_KINDS,
+    USER_ROLES,
+    ChatSession,
+    Drill,
+    Message,
+    SessionTag,
+    Setting,
+    ToolCall,
+    User,
+    new_id,
+    utcnow,
+)
+from core.text import clean_text, count_words, make_preview
+
+USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{1,63}$")
+MAX_TITLE_CHARS = 200
+MAX_TAG_CHARS = 64
+MAX_TAGS = 20
+MAX_STORED_CHARS = 1_000_000
+SESSION_SORTS = ("recent", "created", "title", "messages")
+
+
+@dataclass(frozen=True)
+class SessionFilter:
+    """What list_sessions keeps. None means "either"; archived sessions are hidden by default."""
+
+    kind: str | None = None
+    pinned: bool | None = None
+    archived: bool | None = False
+    tag: str | None = None
+    tool: str | None = None
+    drill_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    title_contains: str | None = None
+
+
+@dataclass(frozen=True)
+class SessionPage:
+    items: list[ChatSession]
+    total: int
+    offset: int
+    limit: int
+
+    @property
+    def has_more(self) -> bool:
+        return self.offset + len(self.items) < self.total
+
+
+@dataclass
+class BulkBatch:
+    """Plain rows for the bulk path shared by archive import and demo-data.
+
+    Rows are dicts keyed by column name; sessions carry their counters already
+    computed, messages their seq, tool calls the (session_id, seq) of the
+    message that issued them in `message_seq`.
+    """
+
+    sessions: list[dict[str, Any]] = field(default_factory=list)
+    tags: list[dict[str, Any]] = field(default_factory=list)
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)
+    drills: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _check_choice(value: str, choices: Sequence[str], what: str) -> str:
+    if value not in choices:
+        raise ValidationError(f"The {what} must be one of {', '.join(choices)}, not {value!r}.")
+    return value
+
+
+def _clean_title(title: str) -> str:
+    title = clean_text(title, what="title", max_chars=MAX_TITLE_CHARS).strip()
+    return " ".join(title.split())
+
+
+def clean_tag(tag: str) -> str:
+    """Tags are short, trimmed and lower case, so "U12" and "u12 " are one tag."""
+    tag = clean_text(tag, what="tag", max_chars=MAX_TAG_CHARS).strip().lower()
+    return " ".join(tag.split())
+
+
+class ConversationStore:
+    """The only door to the tables. Every by-id call takes the acting user and filters on it."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # ----------------------------------------------------------------- users
+
+    def create_user(
+        self,
+        username: str,
+        *,
+        name: str = "",
+        email: str = "",
+        password_hash: str | None = None,
+        role: str = "coach",
+    ) -> User:
+        if not isinstance(username, str) or not USERNAME_PATTERN.match(username):
+            raise ValidationError(
+                "A username is 2 to 64 letters, digits, dots, dashes or underscores, "
+                "starting with a letter or digit."
+            )
+        _check_choice(role, USER_ROLES, "role")
+        name = clean_text(name, what="name", max_chars=200, allow_empty=True).strip()
+        email = clean_text(email, what="email", max_chars=320, allow_empty=True).strip()
+        user = User(
+            username=username,
+            name=name or username,
+            email=email,
+            password_hash=password_hash,
+            role=role,
+            created_at=utcnow(),
+        )
+        try:
+            with self.db.writing() as session:
+                session.add(user)
+        except IntegrityError as exc:
+            raise ValidationError(f"The username {username!r} is already taken.") from exc
+        return user
+
+    def get_user(self, username: str) -> User:
+        with self.db.reading() as session:
+            user = session.scalar(select(User).where(User.username == username))
+        if user is None:
+            raise NotFound(f"There is no user {username!r}.")
+        return user
+
+    def get_user_by_id(self, user_id: int) -> User:
+        with self.db.reading() as session:
+            user = session.get(User, user_id)
+        if user is None:
+            raise NotFound("That user does not exist.")
+        return user
+
+    def list_users(self) -> list[User]:
+        with self.db.reading() as session:
+            return list(session.scalars(select(User).order_by(User.username)))
+
+    def count_users(self) -> int:
+        with self.db.reading() as session:
+            return session.scalar(select(func.count()).select_from(User)) or 0
+
+    def set_password_hash(self, username: str, password_hash: str) -> None:
+        with self.db.writing() as session:
+            result = session.execute(
+                update(User).where(User.username == username).values(password_hash=password_hash)
+            )
+            if result.rowcount == 0:
+                raise NotFound(f"There is no user {username!r}.")
+
+    def update_user(
+        self,
+        user_id: int,
+        *,
+        name: str | None = None,
+        email: str | None = None,
+        role: str | None = None,
+    ) -> User:
+        values: dict[str, Any] = {}
+        if name is not None:
+            values["name"] = clean_text(name, what="name", max_chars=200).strip()
+        if email is not None:
+            values["email"] = clean_text(email, what="email", max_chars=320, allow_empty=True)
+        if role is not None:
+            values["role"] = _check_choice(role, USER_ROLES, "role")
+        with self.db.writing() as session:
+            if values:
+                session.execute(update(User).where(User.id == user_id).values(**values))
+            user = session.get(User, user_id)
+            if user is None:
+                raise NotFound("That user does not exist.")
+            return user
+
+    def delete_user(self, user_id: int) -> None:
+        """Delete a user and everything they own (the database cascades)."""
+        with self.db.writing() as session:
+            result = session.execute(delete(User).where(User.id == user_id))
+            if result.rowcount == 0:
+                raise NotFound("That user does not exist.")
+
+    # -------------------------------------------------------------- settings
+
+    def get_setting(self, key: str) -> str | None:
+        with self.db.reading() as session:
+            return session.scalar(select(Setting.value).where(Setting.key == key))
+
+    def set_setting(self, key: str, value: str) -> None:
+        with self.db.writing() as session:
+            session.merge(Setting(key=key, value=value))
+
+    def get_or_create_setting(self, key: str, make_value) -> str:
+        """Read a setting, creating it once if missing; replicas racing here agree on one value."""
+        existing = self.get_setting(key)
+        if existing is not None:
+            return existing
+        try:
+            with self.db.writing() as session:
+                session.add(Setting(key=key, value=make_value()))
+        except IntegrityError:
+            pass  # another process created it first; theirs wins
+        value = self.get_setting(key)
+        assert value is not None
+        return value
+
+    # -------------------------------------------------------------- sessions
+
+    def create_session(
+        self,
+        user_id: int,
+        *,
+        kind: str = "chat",
+        title: str | None = None,
+        model: str | None = None,
+        drill_id: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> ChatSession:
+        _check_choice(kind, SESSION_KINDS, "session kind")
+        now = utcnow()
+        chat = ChatSession(
+            id=new_id(),
+            user_id=user_id,
+            kind=kind,
+            title=_clean_title(title)
+            if title
+            else ("New drill" if kind == "drill" else "New chat"),
+            title_source="user" if title else "auto",
+            model=model,
+            drill_id=None,
+            pinned=False,
+            archived=False,
+            metadata_=metadata or {},
+            message_count=0,
+            word_count=0,
+            last_seq=0,
+            preview="",
+            created_at=now,
+            updated_at=now,
+            tags=[],
+        )
+        with self.db.writing() as session:
+            if session.get(User, user_id) is None:
+                raise NotFound("That user does not exist.")
+            if drill_id is not None:
+                self._require_drill(session, user_id, drill_id)
+                chat.drill_id = drill_id
+            session.add(chat)
+        return chat
+
+    def get_session(self, user_id: int, session_id: str) -> ChatSession:
+        with self.db.reading() as session:
+            chat = session.scalar(self._owned_session(user_id, session_id))
+        if chat is None:
+            raise NotFound("That conversation was not found.")
+        return chat
+
+    @staticmethod
+    def _owned_session(user_id: int, session_id: str) -> Select[tuple[ChatSession]]:
+        return select(ChatSession).where(
+            ChatSession.id == str(session_id), ChatSession.user_id == user_id
+        )
+
+    def _session_conditions(self, user_id: int, filters: SessionFilter) -> list[Any]:
+        conditions: list[Any] = [ChatSession.user_id == user_id]
+        if filters.kind is not None:
+            conditions.append(
+                ChatSession.kind == _check_choice(filters.kind, SESSION_KINDS, "kind")
+            )
+        if filters.pinned is not None:
+            conditions.append(ChatSession.pinned == filters.pinned)
+        if filters.archived is not None:
+            conditions.append(ChatSession.archived == filters.archived)
+        if filters.drill_id is not None:
+            conditions.append(ChatSession.drill_id == filters.drill_id)
+        if filters.tag:
+            conditions.append(
+                exists().where(
+                    SessionTag.session_id == ChatSession.id,
+                    SessionTag.tag == clean_tag(filters.tag),
+                )
+            )
+        if filters.tool:
+            conditions.append(
+                exists().where(
+                    ToolCall.session_id == ChatSession.id,
+                    ToolCall.user_id == user_id,
+                    ToolCall.name == filters.tool,
+                )
+            )
+        activity = func.coalesce(ChatSession.last_message_at, ChatSession.created_at)
+        if filters.since is not None:
+            conditions.append(activity >= filters.since)
+        if filters.until is not None:
+            conditions.append(activity < filters.until)
+        if filters.title_contains:
+            pattern = "%" + re.sub(r"([%_\\])", r"\\\1", filters.title_contains.lower()) + "%"
+            conditions.append(func.lower(ChatSession.title).like(pattern, escape="\\"))
+        return conditions
+
+    def list_sessions(
+        self,
+        user_id: int,
+        filters: SessionFilter | None = None,
+        *,
+        sort: str = "recent",
+        limit: int = 50,
+        offset: int = 0,
+    ) -> SessionPage:
+        """One page of the coach's sessions: pinned first, then by the chosen order."""
+        filters = filters or SessionFilter()
+        _check_choice(sort, SESSION_SORTS, "sort")
+        limit = max(1, min(int(limit), 500))
+        offset = max(0, int(offset))
+        conditions = self._session_conditions(user_id, filters)
+        order = {
+            "recent": [func.coalesce(ChatSession.last_message_at, ChatSession.created_at).desc()],
+            "created": [ChatSession.created_at.desc()],
+            "title": [func.lower(ChatSession.title).asc()],
+            "messages": [ChatSession.message_count.desc()],
+        }[sort]
+        with self.db.reading() as session:
+            total = session.scalar(select(func.count()).select_from(ChatSession).where(*conditions))
+            items = list(
+                session.scalars(
+                    select(ChatSession)
+                    .where(*conditions)
+                    .order_by(ChatSession.pinned.desc(), *order, ChatSession.id)
+                    .limit(limit)
+                    .offset(offset)
+                )
+            )
+        return SessionPage(items=items, total=total or 0, offset=offset, limit=limit)
+
+    def latest_session(self, user_id: int, kind: str | None = None) -> ChatSession | None:
+        """The coach's most recently active unarchived session (of a kind), pinned or not."""
+        conditions = self._session_conditions(user_id, SessionFilter(kind=kind))
+        with self.db.reading() as session:
+            return session.scalar(
+                select(ChatSession)
+                .where(*conditions)
+                .order_by(func.coalesce(ChatSession.last_message_at, ChatSession.created_at).desc())
+                .limit(1)
+            )
+
+    def _update_session(self, user_id: int, session_id: str, **values: Any) -> ChatSession:
+        with self.db.writing() as session:
+            result = session.execute(
+                update(ChatSession)
+                .where(ChatSession.id == str(session_id), ChatSession.user_id == user_id)
+                .values(**values)
+            )
+            if result.rowcount == 0:
+                raise NotFound("That conversation was not found.")
+            chat = session.scalar(self._owned_session(user_id, session_id))
+            assert chat is not None
+            return chat
+
+    def rename_session(self, user_id: int, session_id: str, title: str) -> ChatSession:
+        """A title the coach sets is never replaced automatically."""
+        return self._update_session(
+            user_id, session_id, title=_clean_title(title), title_source="user", updated_at=utcnow()
+        )
+
+    def set_auto_title(self, user_id: int, session_id: str, title: str) -> bool:
+        """Give the session an automatic title unless the coach has set one. True if changed."""
+        title = _clean_title(title)
+        with self.db.writing() as session:
+            result = session.execute(
+                update(ChatSession)
+                .where(
+                    ChatSession.id == str(session_id),
+                    ChatSession.user_id == user_id,
+                    ChatSession.title_source == "auto",
+                )
+                .values(title=title)
+            )
+            if (
+                result.rowcount == 0
+                and session.scalar(self._owned_session(user_id, session_id)) is None
+            ):
+                raise NotFound("That conversation was not found.")
+            return result.rowcount > 0
+
+    def set_pinned(self, user_id: int, session_id: str, pinned: bool) -> ChatSession:
+        return self._update_session(user_id, session_id, pinned=bool(pinned))
+
+    def set_archived(self, user_id: int, session_id: str, archived: bool) -> ChatSession:
+        return self._update_session(user_id, session_id, archived=bool(archived))
+
+    def set_session_model(self, user_id: int, session_id: str, model: str) -> ChatSession:
+        return self._update_session(user_id, session_id, model=model)
+
+    def set_tags(self, user_id: int, session_id: str, tags: Iterable[str]) -> list[str]:
+        """Replace the session's tags with this set."""
+        cleaned = sorted({clean_tag(tag) for tag in tags if tag and tag.strip()})
+        if len(cleaned) > MAX_TAGS:
+            raise ValidationError(f"A conversation can have at most {MAX_TAGS} tags.")
+        with self.db.writing() as session:
+            if session.scalar(self._owned_session(user_id, session_id)) is None:
+                raise NotFound("That conversation was not found.")
+            session.execute(delete(SessionTag).where(SessionTag.session_id == str(session_id)))
+            if cleaned:
+                session.execute(
+                    insert(SessionTag),
+                    [{"session_id": str(session_id), "tag": tag} for tag in cleaned],
+                )
+        return cleaned
+
+    def add_tag(self, user_id: int, session_id: str, tag: str) -> list[str]:
+        current = self.get_session(user_id, session_id).tag_names
+        return self.set_tags(user_id, session_id, [*current, tag])
+
+    def remove_tag(self, user_id: int, session_id: str, tag: str) -> list[str]:
+        current = self.get_session(user_id, session_id).tag_names
+        return self.set_tags(user_id, session_id, [t for t in current if t != clean_tag(tag)])
+
+    def list_tags(self, user_id: int) -> list[tuple[str, int]]:
+        """The coach's tags with how many sessions carry each, most used first."""
+        with self.db.reading() as session:
+            rows = session.execute(
+                select(SessionTag.tag, func.count())
+                .join(ChatSession, ChatSession.id == SessionTag.session_id)
+                .where(ChatSession.user_id == user_id)
+                .group_by(SessionTag.tag)
+                .order_by(func.count().desc(), SessionTag.tag)
+            ).all()
+        return [(tag, count) for tag, count in rows]
+
+    def delete_session(self, user_id: int, session_id: str) -> None:
+        if self.delete_sessions(user_id, [session_id]) == 0:
+            raise NotFound("That conversation was not found.")
+
+    def delete_sessions(self, user_id: int, session_ids: Iterable[str]) -> int:
+        """Delete the coach's sessions among these ids (others' are ignored); returns how many."""
+        ids = [str(sid) for sid in session_ids]
+        if not ids:
+            return 0
+        with self.db.writing() as session:
+            result = session.execute(
+                delete(ChatSession).where(ChatSession.user_id == user_id, ChatSession.id.in_(ids))
+            )
+            return result.rowcount
+
+    # -------------------------------------------------------------- messages
+
+    def add_message(
+        self,
+        user_id: int,
+        session_id: str,
+        role: str,
+        content: str,
+        *,
+        blocks: Any | None = None,
+        status: str = "complete",
+        error: str | None = None,
+        model: str | None = None,
+        input_tokens: int | None = None,
+        output_tokens: int | None = None,
+        latency_ms: int | None = None,
+        metadata: dict[str, Any] | None = None,
+        created_at: datetime | None = None,
+    ) -> Message:
+        """Append a message with the next seq, keeping the session's counters in the same write."""
+        _check_choice(role, MESSAGE_ROLES, "role")
+        _check_choice(status, MESSAGE_STATUSES, "status")
+        content = clean_text(content, what="message", max_chars=MAX_STORED_CHARS, allow_empty=True)
+        now = created_at or utcnow()
+        words = count_words(content)
+        counters: dict[str, Any] = {
+            "last_seq": ChatSession.last_seq + 1,
+            "message_count": ChatSession.message_count + 1,
+            "word_count": ChatSession.word_count + words,
+            "last_message_at": now,
+            "updated_at": now,
+        }
+        if content.strip():
+            counters["preview"] = make_preview(content)
+        with self.db.writing() as session:
+            # Bumping last_seq locks the session row (PostgreSQL) under the
+            # write lock (SQLite), so concurrent appends get 1, 2, 3 … in turn.
+            seq = session.scalar(
+                update(ChatSession)
+                .where(ChatSession.id == str(session_id), ChatSession.user_id == user_id)
+                .values(**counters)
+                .returning(ChatSession.last_seq)
+            )
+            if seq is None:
+                raise NotFound("That conversation was not found.")
+            message = Message(
+                session_id=str(session_id),
+                user_id=user_id,
+                seq=seq,
+                role=role,
+                content=content,
+                blocks=blocks,
+                status=status,
+                error=error,
+                model=model,
+                input_tokens=input_tokens,
+                output_tokens=output_tokens,
+                word_count=words,
+                latency_ms=latency_ms,
+                created_at=now,
+                metadata_=metadata or {},
+            )
+            session.add(message)
+        return message
+
+    def update_message(
+        self,
+        user_id: int,
+        message_id: int,
+        *,
+        content: str | None = None,
+        blocks: Any | None = None,
+        status: str | None = None,
+        error: str | None = None,
+        model: str | None = None,
+        input_tokens: int | None = None,
+        output_tokens: int | None = None,
+        latency_ms: int | None = None,
+    ) -> Message:
+        """Finish or correct a stored message (e.g. a partial reply), keeping counters true."""
+        with self.db.writing() as session:
+            message = session.scalar(
+                select(Message).where(Message.id == message_id, Message.user_id == user_id)
+            )
+            if message is None:
+                raise NotFound("That message was not found.")
+            session_values: dict[str, Any] = {"updated_at": utcnow()}
+            if content is not None:
+                content = clean_text(
+                    content, what="message", max_chars=MAX_STORED_CHARS, allow_empty=True
+                )
+                words = count_words(content)
+                session_values["word_count"] = ChatSession.word_count + (words - message.word_count)
+                message.content, message.word_count = content, words
+                last_seq = session.scalar(
+                    select(ChatSession.last_seq).where(ChatSession.id == message.session_id)
+                )
+                if content.strip() and last_seq == message.seq:
+                    session_values["preview"] = make_preview(content)
+            if status is not None:
+                message.status = _check_choice(status, MESSAGE_STATUSES, "status")
+                message.error = error
+            elif error is not None:
+                message.error = error
+            for name, value in (
+                ("blocks", blocks),
+                ("model", model),
+                ("input_tokens", input_tokens),
+                ("output_tokens", output_tokens),
+                ("latency_ms", latency_ms),
+            ):
+                if value is not None:
+                    setattr(message, name, value)
+            session.execute(
+                update(ChatSession)
+                .where(ChatSession.id == message.session_id, ChatSession.user_id == user_id)
+                .values(**session_values)
+            )
+        return message
+
+    def get_message(self, user_id: int, message_id: int) -> Message:
+        with self.db.reading() as session:
+            message = session.scalar(
+                select(Message).where(Message.id == message_id, Message.user_id == user_id)
+            )
+        if message is None:
+            raise NotFound("That message was not found.")
+        return message
+
+    def list_messages(
+        self,
+        user_id: int,
+        session_id: str,
+        *,
+        limit: int | None = 50,
+        before_seq: int | None = None,
+    ) -> list[Message]:
+        """The latest `limit` messages (before `before_seq` if given), oldest first."""
+        conditions = [Message.session_id == str(session_id), Message.user_id == user_id]
+        if before_seq is not None:
+            conditions.append(Message.seq < before_seq)
+        query = select(Message).where(*conditions).order_by(Message.seq.desc())
+        if limit is not None:
+            query = query.limit(max(1, int(limit)))
+        with self.db.reading() as session:
+            messages = list(session.scalars(query))
+            if not messages and session.scalar(self._owned_session(user_id, session_id)) is None:
+                raise NotFound("That conversation was not found.")
+        messages.reverse()
+        return messages
+
+    def iter_messages(self, user_id: int, session_id: str, batch: int = 500) -> Iterator[Message]:
+        """Every message of a session in order, fetched a batch at a time."""
+        after = 0
+        while True:
+            with self.db.reading() as session:
+                rows = list(
+                    session.scalars(
+                        select(Message)
+                        .where(
+                            Message.session_id == str(session_id),
+                            Message.user_id == user_id,
+                            Message.seq > after,
+                        )
+                        .order_by(Message.seq)
+                        .limit(batch)
+                    )
+                )
+            yield from rows
+            if len(rows) < batch:
+                return
+            after = rows[-1].seq
+
+    # ------------------------------------------------------------ tool calls
+
+    def record_tool_call(
+        self,
+        user_id: int,
+        session_id: str,
+        *,
+        message_id: int | None,
+        tool_use_id: str,
+        name: str,
+        input: Any,
+        output: str,
+        is_error: bool = False,
+        duration_ms: int | None = None,
+        created_at: datetime | None = None,
+    ) -> ToolCall:
+        call = ToolCall(
+            session_id=str(session_id),
+            message_id=message_id,
+            user_id=user_id,
+            tool_use_id=tool_use_id,
+            name=name,
+            input=input,
+            output=output,
+            is_error=bool(is_error),
+            duration_ms=duration_ms,
+            created_at=created_at or utcnow(),
+        )
+        with self.db.writing() as session:
+            if session.scalar(self._owned_session(user_id, session_id)) is None:
+                raise NotFound("That conversation was not found.")
+            if (
+                message_id is not None
+                and session.scalar(
+                    select(Message.id).where(
+                        Message.id == message_id,
+                        Message.user_id == user_id,
+                        Message.session_id == str(session_id),
+                    )
+                )
+                is None
+            ):
+                raise NotFound("That message was not found.")
+            session.add(call)
+        return call
+
+    def list_tool_calls(
+        self, user_id: int, session_id: str, *, message_ids: Iterable[int] | None = None
+    ) -> list[ToolCall]:
+        conditions = [ToolCall.session_id == str(session_id), ToolCall.user_id == user_id]
+        if message_ids is not None:
+            conditions.append(ToolCall.message_id.in_(list(message_ids)))
+        with self.db.reading() as session:
+            return list(session.scalars(select(ToolCall).where(*conditions).order_by(ToolCall.id)))
+
+    # ---------------------------------------------------------------- drills
+
+    @staticmethod
+    def _drill_values(fields: dict[str, Any]) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for name, value in fields.items():
+            if name in DRILL_TEXT_FIELDS:
+                limit = 200 if name == "title" else 20_000
+                values[name] = clean_text(
+                    value or "", what=f"drill {name}", max_chars=limit, allow_empty=name != "title"
+                ).strip()
+            elif name in DRILL_INT_FIELDS:
+                if value in (None, ""):
+                    values[name] = None
+                    continue
+                try:
+                    number = int(value)
+                except (TypeError, ValueError) as exc:
+                    raise ValidationError(f"The drill {name} must be a whole number.") from exc
+                if not 0 < number <= 10_000:
+                    raise ValidationError(f"The drill {name} must be between 1 and 10,000.")
+                values[name] = number
+            elif name in DRILL_LIST_FIELDS:
+                items = [value] if isinstance(value, str) else list(value or [])
+                values[name] = [
+                    clean_text(str(item), what=f"drill {name}", max_chars=2_000).strip()
+                    for item in items
+                    if str(item).strip()
+                ]
+            else:
+                raise ValidationError(f"A drill has no field {name!r}.")
+        return values
+
+    def create_drill(
+        self, user_id: int, *, source_session_id: str | None = None, **fields: Any
+    ) -> Drill:
+        values = self._drill_values(fields)
+        if not values.get("title"):
+            raise ValidationError("A drill needs a title.")
+        now = utcnow()
+        drill = Drill(
+            id=new_id(),
+            user_id=user_id,
+            **{name: "" for name in DRILL_TEXT_FIELDS},
+            **{name: [] for name in DRILL_LIST_FIELDS},
+            created_at=now,
+            updated_at=now,
+        )
+        for name, value in values.items():
+            setattr(drill, name, value)
+        with self.db.writing() as session:
+            if source_session_id is not None:
+                if session.scalar(self._owned_session(user_id, source_session_id)) is None:
+                    raise NotFound("That conversation was not found.")
+                drill.source_session_id = source_session_id
+            session.add(drill)
+        return drill
+
+    def update_drill(self, user_id: int, drill_id: str, **fields: Any) -> Drill:
+        values = self._drill_values(fields)
+        if "title" in values and not values["title"]:
+            raise ValidationError("A drill needs a title.")
+        with self.db.writing() as session:
+            drill = self._require_drill(session, user_id, drill_id)
+            for name, value in values.items():
+                setattr(drill, name, value)
+            drill.updated_at = utcnow()
+        return drill
+
+    @staticmethod
+    def _require_drill(session, user_id: int, drill_id: str) -> Drill:
+        drill = session.scalar(
+            select(Drill).where(Drill.id == str(drill_id), Drill.user_id == user_id)
+        )
+        if drill is None:
+            raise NotFound("That drill was not found.")
+        return drill
+
+    def get_drill(self, user_id: int, drill_id: str) -> Drill:
+        with self.db.reading() as session:
+            return self._require_drill(session, user_id, drill_id)
+
+    def list_drills(
+        self,
+        user_id: int,
+        *,
+        query: str | None = None,
+        sport: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> list[Drill]:
+        """The coach's drills, newest change first; `query` matches title or objective."""
+        conditions: list[Any] = [Drill.user_id == user_id]
+        if sport:
+            conditions.append(func.lower(Drill.sport) == sport.strip().lower())
+        if query and query.strip():
+            for word in query.lower().split():
+                pattern = "%" + re.sub(r"([%_\\])", r"\\\1", word) + "%"
+                conditions.append(
+                    or_(
+                        func.lower(Drill.title).like(pattern, escape="\\"),
+                        func.lower(Drill.objective).like(pattern, escape="\\"),
+                        func.lower(Drill.sport).like(pattern, escape="\\"),
+                    )
+                )
+        with self.db.reading() as session:
+            return list(
+                session.scalars(
+                    select(Drill)
+                    .where(*conditions)
+                    .order_by(Drill.updated_at.desc(), Drill.id)
+                    .limit(max(1, min(int(limit), 500)))
+                    .offset(max(0, int(offset)))
+                )
+            )
+
+    def delete_drill(self, user_id: int, drill_id: str) -> None:
+        """Delete a drill; its conversations stay and are unlinked (drill_id set to NULL)."""
+        with self.db.writing() as session:
+            result = session.execute(
+                delete(Drill).where(Drill.id == str(drill_id), Drill.user_id == user_id)
+            )
+            if result.rowcount == 0:
+                raise NotFound("That drill was not found.")
+
+    def link_drill(self, user_id: int, session_id: str, drill_id: str | None) -> ChatSession:
+        """Point a session at one of the coach's drills (or at none)."""
+        with self.db.writing() as session:
+            if drill_id is not None:
+                self._require_drill(session, user_id, drill_id)
+            result = session.execute(
+                update(ChatSession)
+                .where(ChatSession.id == str(session_id), ChatSession.user_id == user_id)
+                .values(drill_id=drill_id, updated_at=utcnow())
+            )
+            if result.rowcount == 0:
+                raise NotFound("That conversation was not found.")
+            chat = session.scalar(self._owned_session(user_id, session_id))
+            assert chat is not None
+            return chat
+
+    def sessions_for_drill(self, user_id: int, drill_id: str) -> list[ChatSession]:
+        with self.db.reading() as session:
+            self._require_drill(session, user_id, drill_id)
+            return list(
+                session.scalars(
+                    select(ChatSession)
+                    .where(ChatSession.user_id == user_id, ChatSession.drill_id == str(drill_id))
+                    .order_by(ChatSession.created_at.desc())
+                )
+            )
+
+    # ------------------------------------------------------------- bulk path
+
+    def insert_bulk(self, batch: BulkBatch, *, session=None) -> None:
+        """Insert prepared rows in one transaction (or in the caller's transaction).
+
+        The one fast path for archive import and demo-data: executemany of
+        plain rows, no ORM objects. Ownership and ids are the caller's job.
+        """
+        if session is None:
+            with self.db.writing() as own:
+                self._insert_bulk(own, batch)
+        else:
+            self._insert_bulk(session, batch)
+
+    @staticmethod
+    def _insert_bulk(session, batch: BulkBatch) -> None:
+        # Drills first without their source session (sessions may point at them),
+        # then sessions, then the drills' back-links.
+        if batch.drills:
+            session.execute(
+                insert(Drill), [{**row, "source_session_id": None} for row in batch.drills]
+            )
+        if batch.sessions:
+            session.execute(insert(ChatSession), batch.sessions)
+        linked = [row for row in batch.drills if row.get("source_session_id")]
+        if linked:
+            session.execute(
+                update(Drill.__table__)
+                .where(Drill.__table__.c.id == bindparam("b_id"))
+                .values(source_session_id=bindparam("b_source")),
+                [{"b_id": row["id"], "b_source": row["source_session_id"]} for row in linked],
+            )
+        if batch.tags:
+            session.execute(insert(SessionTag), batch.tags)
+        if batch.messages:
+            session.execute(insert(Message.__table__), batch.messages)
+        if batch.tool_calls:
+            table = ToolCall.__table__
+            message_id = (
+                select(Message.__table__.c.id)
+                .where(
+                    and_(
+                        Message.__table__.c.session_id == bindparam("b_session"),
+                        Message.__table__.c.seq == bindparam("b_seq"),
+                    )
+                )
+                .scalar_subquery()
+            )
+            rows = [
+                {
+                    **{k: v for k, v in row.items() if k != "message_seq"},
+                    "b_session": row["session_id"],
+                    "b_seq": row["message_seq"],
+                }
+                for row in batch.tool_calls
+            ]
+            columns = [c.name for c in table.columns if c.name not in ("id", "message_id")]
+            session.execute(
+                insert(table).values(
+                    message_id=message_id, **{name: bindparam(name) for name in columns}
+                ),
+                rows,
+            )

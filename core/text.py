@@ -1,0 +1,50 @@
+"""The one rule for words, previews, titles and acceptable text, used wherever text is stored."""
+
+from __future__ import annotations
+
+import re
+
+from core.errors import ValidationError
+
+_WORD = re.compile(r"\w+(?:['’\-]\w+)*")
+_SPACE = re.compile(r"\s+")
+PREVIEW_CHARS = 200
+TITLE_CHARS = 60
+
+
+def count_words(text: str) -> int:
+    """Words are runs of letters or digits, with inner apostrophes and hyphens (don't, 4-3-3)."""
+    return sum(1 for _ in _WORD.finditer(text or ""))
+
+
+def one_line(text: str) -> str:
+    return _SPACE.sub(" ", text or "").strip()
+
+
+def make_preview(text: str) -> str:
+    """The first 200 characters of a message, on one line."""
+    return one_line(text)[:PREVIEW_CHARS]
+
+
+def make_title(text: str, limit: int = TITLE_CHARS) -> str:
+    """A session title from its first message: its first line, cut at a word boundary."""
+    line = one_line(text)
+    if len(line) <= limit:
+        return line or "New chat"
+    cut = line[:limit].rsplit(" ", 1)[0] or line[:limit]
+    return cut.rstrip(" ,.;:-") + "…"
+
+
+def clean_text(text: str, *, what: str, max_chars: int, allow_empty: bool = False) -> str:
+    """Refuse text that cannot be stored as it is, with one sentence saying why."""
+    if not isinstance(text, str):
+        raise ValidationError(f"The {what} must be text.")
+    if "\x00" in text:
+        raise ValidationError(f"The {what} contains a NUL character, which cannot be stored.")
+    if not allow_empty and not text.strip():
+        raise ValidationError(f"The {what} is empty.")
+    if len(text) > max_chars:
+        raise ValidationError(
+            f"The {what} is {len(text):,} characters long; the limit is {max_chars:,}."
+        )
+    return text
