@@ -917,3 +917,11 @@ class ConversationStore:
                 ),
                 rows,
             )
+
+    # ---------------------------------------------------------------- search
+
+    def search_messages(self, user_id: int, query: str, **options: Any):
+        """Full-text search over the coach's messages; see core.search.search_messages."""
+        from core.search import search_messages
+
+        return search_messages(self.db, user_id, query, **options)

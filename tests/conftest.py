@@ -102,3 +102,12 @@ def coach(store: ConversationStore):
 @pytest.fixture
 def other_coach(store: ConversationStore):
     return store.create_user("coach2", name="Coach Two", email="two@example.com")
+
+
+@pytest.fixture
+def fake():
+    """A local fake of the Anthropic Messages API, scripted per test."""
+    from tests.fakes.anthropic_server import FakeAnthropic
+
+    with FakeAnthropic() as server:
+        yield server

@@ -19,6 +19,7 @@ false`` so the SDK fails at once instead of retrying.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import re
@@ -154,7 +155,10 @@ def _block_deltas(block: Block) -> list[dict[str, Any]]:
     if isinstance(block, TextBlock):
         return [{"type": "text_delta", "text": piece} for piece in _text_pieces(block.text)]
     # Like the real API, a tool_use block's first delta is an empty piece of JSON.
-    return [{"type": "input_json_delta", "partial_json": piece} for piece in ["", *_json_pieces(block.input)]]
+    return [
+        {"type": "input_json_delta", "partial_json": piece}
+        for piece in ["", *_json_pieces(block.input)]
+    ]
 
 
 def _block_start(block: Block) -> dict[str, Any]:
@@ -176,7 +180,7 @@ def make_reply(
     input_tokens: int = DEFAULT_INPUT_TOKENS,
     output_tokens: int | None = None,
 ) -> Reply:
-    """Build a Reply; stop_reason defaults from the blocks, output_tokens to the number of deltas."""
+    """Build a Reply; stop_reason defaults from the blocks, output_tokens to the delta count."""
     if stop_reason is None:
         stop_reason = "tool_use" if any(isinstance(b, ToolUseBlock) for b in blocks) else "end_turn"
     if output_tokens is None:
@@ -200,11 +204,20 @@ def _message_json(reply: Reply, *, message_id: str, model: str) -> dict[str, Any
 def _reply_events(reply: Reply, *, message_id: str, model: str) -> list[Event]:
     """The full event sequence Anthropic streams for ``reply``, message_start to message_stop."""
     started = _message_json(reply, message_id=message_id, model=model)
-    started.update(content=[], stop_reason=None, usage={"input_tokens": reply.input_tokens, "output_tokens": 1})
+    started.update(
+        content=[], stop_reason=None, usage={"input_tokens": reply.input_tokens, "output_tokens": 1}
+    )
     events: list[Event] = [("message_start", {"type": "message_start", "message": started})]
     for index, block in enumerate(reply.blocks):
         events.append(
-            ("content_block_start", {"type": "content_block_start", "index": index, "content_block": _block_start(block)})
+            (
+                "content_block_start",
+                {
+                    "type": "content_block_start",
+                    "index": index,
+                    "content_block": _block_start(block),
+                },
+            )
         )
         if index == 0:
             events.append(("ping", {"type": "ping"}))
@@ -248,7 +261,7 @@ class _Handler(BaseHTTPRequestHandler):
     timeout = 30  # an idle keep-alive connection cannot hold a handler thread forever
     server: _Server
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         """Stay quiet: pytest output is for the tests."""
 
     def do_POST(self) -> None:
@@ -258,14 +271,20 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             body = None
         path = urlsplit(self.path).path
-        request = RecordedRequest("POST", path, {k.lower(): v for k, v in self.headers.items()}, body)
+        request = RecordedRequest(
+            "POST", path, {k.lower(): v for k, v in self.headers.items()}, body
+        )
         if path != "/v1/messages":
             self.server.fake.record(request)
-            self._send_json(404, _error_body("not_found_error", f"FakeAnthropic does not serve {path}"))
+            self._send_json(
+                404, _error_body("not_found_error", f"FakeAnthropic does not serve {path}")
+            )
             return
         if not isinstance(body, dict):
             self.server.fake.record(request)
-            self._send_json(400, _error_body("invalid_request_error", "Request body is not a JSON object"))
+            self._send_json(
+                400, _error_body("invalid_request_error", "Request body is not a JSON object")
+            )
             return
 
         scripted = self.server.fake.take_next(request)
@@ -280,11 +299,15 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_events(_reply_events(scripted, message_id=message_id, model=model))
         elif not streaming:
             message = f"FakeAnthropic: the scripted {scripted.kind} fault needs a streaming request"
-            self._send_json(400, _error_body("invalid_request_error", message), {"x-should-retry": "false"})
+            self._send_json(
+                400, _error_body("invalid_request_error", message), {"x-should-retry": "false"}
+            )
         else:
             self._send_fault(scripted, _fault_events(scripted, message_id=message_id, model=model))
 
-    def _send_json(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+    def _send_json(
+        self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None
+    ) -> None:
         data = json.dumps(payload).encode()
         self.send_response(status)
         self.send_header("content-type", "application/json")
@@ -334,11 +357,10 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class _Server(ThreadingHTTPServer):
-    daemon_threads = True  # and block_on_close (inherited): server_close() joins handler threads
-
     def __init__(self, fake: FakeAnthropic) -> None:
         self.fake = fake
         self._connections: set[socket.socket] = set()
+        self._handler_threads: list[threading.Thread] = []
         self._connections_lock = threading.Lock()
         super().__init__(("127.0.0.1", 0), _Handler)
 
@@ -348,26 +370,35 @@ class _Server(ThreadingHTTPServer):
         host, port = self.server_address[:2]
         self.server_name, self.server_port = str(host), int(port)
 
-    def get_request(self) -> tuple[socket.socket, Any]:
-        connection, address = super().get_request()
+    def process_request(self, request: Any, client_address: Any) -> None:
+        # ThreadingMixIn does not keep daemon threads for server_close() to join, so keep them here.
+        thread = threading.Thread(
+            target=self.process_request_thread,
+            args=(request, client_address),
+            name="FakeAnthropic connection",
+            daemon=True,
+        )
         with self._connections_lock:
-            self._connections.add(connection)
-        return connection, address
+            self._connections.add(request)
+            self._handler_threads = [t for t in self._handler_threads if t.is_alive()] + [thread]
+        thread.start()
 
     def shutdown_request(self, request: Any) -> None:
         with self._connections_lock:
             self._connections.discard(request)
         super().shutdown_request(request)
 
-    def close_connections(self) -> None:
-        """Wake handler threads blocked on idle keep-alive connections so they can end."""
+    def server_close(self) -> None:
+        """Close the listening socket, wake handlers idling on keep-alive connections, join them."""
+        super().server_close()
         with self._connections_lock:
             connections = list(self._connections)
+            threads = list(self._handler_threads)
         for connection in connections:
-            try:
+            with contextlib.suppress(OSError):  # already closed by the client
                 connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass  # already closed by the client
+        for thread in threads:
+            thread.join()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         if isinstance(sys.exc_info()[1], ConnectionError):
@@ -393,7 +424,10 @@ class FakeAnthropic:
         if self._server is None:
             self._server = _Server(self)
             self._thread = threading.Thread(
-                target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="FakeAnthropic", daemon=True
+                target=self._server.serve_forever,
+                kwargs={"poll_interval": 0.05},
+                name="FakeAnthropic",
+                daemon=True,
             )
             self._thread.start()
         return self
@@ -403,7 +437,6 @@ class FakeAnthropic:
         if self._server is None:
             return
         self._server.shutdown()
-        self._server.close_connections()
         self._server.server_close()
         assert self._thread is not None
         self._thread.join()
@@ -414,7 +447,10 @@ class FakeAnthropic:
         return self.start()
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
     ) -> None:
         self.stop()
 
@@ -422,7 +458,9 @@ class FakeAnthropic:
     def base_url(self) -> str:
         """The URL to give the SDK as ``base_url``, e.g. ``http://127.0.0.1:54321``."""
         if self._server is None:
-            raise RuntimeError("FakeAnthropic is not running; use it as a context manager or call start()")
+            raise RuntimeError(
+                "FakeAnthropic is not running; use it as a context manager or call start()"
+            )
         return f"http://127.0.0.1:{self._server.server_port}"
 
     # -- scripting -------------------------------------------------------------------------
@@ -435,8 +473,13 @@ class FakeAnthropic:
         input_tokens: int = DEFAULT_INPUT_TOKENS,
         output_tokens: int | None = None,
     ) -> None:
-        """Queue a reply made of these blocks; stop_reason defaults to tool_use if any, else end_turn."""
-        reply = make_reply(tuple(blocks), stop_reason=stop_reason, input_tokens=input_tokens, output_tokens=output_tokens)
+        """Queue a reply of these blocks; stop_reason defaults to tool_use if any, else end_turn."""
+        reply = make_reply(
+            tuple(blocks),
+            stop_reason=stop_reason,
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+        )
         self._push(reply)
 
     def add_text(
@@ -448,12 +491,17 @@ class FakeAnthropic:
         stop_reason: StopReason = "end_turn",
     ) -> None:
         """Queue a one-text-block reply."""
-        self.add_reply([TextBlock(text)], stop_reason=stop_reason, input_tokens=input_tokens, output_tokens=output_tokens)
+        self.add_reply(
+            [TextBlock(text)],
+            stop_reason=stop_reason,
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+        )
 
     def add_tool_use(
         self,
         name: str,
-        input: dict[str, Any],  # noqa: A002 - the API's own name for it
+        input: dict[str, Any],
         *,
         text_before: str | None = None,
         tool_use_id: str | None = None,
@@ -535,6 +583,7 @@ class FakeAnthropic:
     # -- used by the request handler -------------------------------------------------------
 
     def record(self, request: RecordedRequest) -> None:
+        """Record a request that takes no scripted response (an unknown path, a bad body)."""
         with self._lock:
             self._log.append(request)
 
