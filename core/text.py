@@ -14,7 +14,7 @@ TITLE_CHARS = 60
 
 def count_words(text: str) -> int:
     """Words are runs of letters or digits, with inner apostrophes and hyphens (don't, 4-3-3)."""
-    return sum(1 for _ in _WORD.finditer(text or ""))
+    return len(_WORD.findall(text or ""))
 
 
 def one_line(text: str) -> str:
