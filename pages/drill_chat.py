@@ -1,0 +1,30 @@
+"""Drill page: build a training drill by chatting; the drill shows as a card beside the chat."""
+
+import streamlit as st
+
+from ui.conversation import conversation_header, open_conversation
+from ui.drill_card import PANE_HEIGHT_PX, drill_panel
+from ui.messages import show_messages
+from ui.shell import app_services, require_coach
+from ui.sidebar import session_sidebar
+from ui.turn import chat_input, stream_turn, take_turn
+
+coach = require_coach()
+services = app_services()
+
+conversation = open_conversation(services, coach, "drill")
+session_sidebar(services, coach, conversation)
+conversation_header(services, coach, conversation)
+
+turn = take_turn("drill")
+chat_column, drill_column = st.columns([3, 2], gap="large")
+with drill_column:
+    panel = drill_panel(services, coach, conversation)
+with chat_column:
+    messages = st.container(height=PANE_HEIGHT_PX, border=False, autoscroll=True)
+with messages:
+    show_messages(services, coach, conversation, busy=turn is not None)
+chat_input(services, conversation, busy=turn is not None)
+if turn is not None:
+    with messages:
+        stream_turn(services, coach, turn, on_tool_finished=panel.refresh)

@@ -1,0 +1,90 @@
+"""Driving Huddle under AppTest: open it, log in, read what a coach would see."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import bcrypt
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = str(ROOT / "app.py")
+PASSWORD = "Secret123!"
+LOGIN_FORM = "huddle_login"
+TIMEOUT_S = 30
+
+
+def password_hash(password: str) -> str:
+    # Few rounds: the app checks any bcrypt hash, and tests stay fast.
+    return bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=4)).decode()
+
+
+def open_app(script: str = APP) -> AppTest:
+    return AppTest.from_file(script, default_timeout=TIMEOUT_S)
+
+
+def logged_in_app(username: str, *, session: str | None = None) -> AppTest:
+    """The app as a coach sees it after logging in (the library's state, seeded)."""
+    at = open_app()
+    at.session_state["authentication_status"] = True
+    at.session_state["username"] = username
+    if session is not None:
+        at.query_params["session"] = session
+    return at.run()
+
+
+def log_in(at: AppTest, username: str, password: str = PASSWORD) -> AppTest:
+    """Fill streamlit-authenticator's login form and submit it."""
+    username_box, password_box = [w for w in at.text_input if w.form_id == LOGIN_FORM][:2]
+    username_box.input(username)
+    password_box.input(password)
+    return at.button(key=f"FormSubmitter:{LOGIN_FORM}-Log in").click().run()
+
+
+def fill_form(at: AppTest, form: str, values: dict[str, str]) -> None:
+    boxes = {w.label: w for w in at.text_input if w.form_id == form}
+    for label, value in values.items():
+        boxes[label].input(value)
+
+
+def has_login_form(at: AppTest) -> bool:
+    return any(w.form_id == LOGIN_FORM for w in at.text_input)
+
+
+def page_text(at: AppTest) -> str:
+    """Every piece of text the run drew, main area and sidebar (for "is X shown" checks)."""
+    parts: list[str] = []
+    for kind in ("markdown", "title", "subheader", "caption", "header", "code", "text"):
+        parts += [str(element.value) for element in getattr(at, kind)]
+    for kind in ("error", "warning", "info", "success"):
+        parts += [str(element.value) for element in getattr(at, kind)]
+    parts += [str(button.label) for button in at.button]
+    parts += [str(status.label) for status in at.status]
+    return "\n".join(parts)
+
+
+def chat_bubbles(at: AppTest) -> list[tuple[str, str]]:
+    """(role, text) of each chat bubble, in order."""
+    return [
+        (bubble.name, "\n".join(str(m.value) for m in bubble.markdown))
+        for bubble in at.chat_message
+    ]
+
+
+def send(at: AppTest, text: str) -> AppTest:
+    return at.chat_input[0].set_value(text).run()
+
+
+def sidebar_buttons(at: AppTest) -> dict[str, str]:
+    """Label -> key of the buttons in the sidebar."""
+    return {button.label: button.key for button in at.sidebar.button}
+
+
+def popover_labels(block) -> list[str]:
+    """The labels of the popovers (menus) inside a block, e.g. `at.sidebar`."""
+    found: list[str] = []
+    for node in getattr(block, "children", {}).values():
+        if getattr(node, "type", None) == "popover":
+            found.append(node.proto.popover.label)
+        found += popover_labels(node)
+    return found

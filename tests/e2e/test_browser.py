@@ -1,0 +1,159 @@
+"""A coach's first visit in a real browser: first account, chat, reload, build a drill.
+
+Takes the screenshots README.md shows; they land in docs/screenshots/ when
+HUDDLE_UPDATE_SCREENSHOTS=1 is set (so an ordinary `make test` leaves the tree clean),
+otherwise in the test's temporary folder.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+PASSWORD = "Whistle-2026!"
+OPEN_QUESTION = "Plan a 60-minute passing session for my U12 team"
+ARITHMETIC = "what is 12*7+3"
+DRILL = "U12 soccer passing drill for 10 players, 20 minutes, cones and balls"
+
+
+@pytest.fixture
+def screenshots(tmp_path) -> Path:
+    if os.environ.get("HUDDLE_UPDATE_SCREENSHOTS") == "1":
+        folder = ROOT / "docs" / "screenshots"
+    else:
+        folder = tmp_path / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def test_a_coach_chats_reloads_and_builds_a_drill(chromium, app_server, screenshots):
+    from playwright.sync_api import expect
+
+    context = chromium.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    expect.set_options(timeout=20_000)
+
+    # A fresh install asks for the first account, then for a log-in with it.
+    page.goto(app_server)
+    _wait_until_idle(page)
+    expect(page.get_by_role("heading", name="Welcome to Huddle")).to_be_visible()
+    signup = _form(page, "Create account")
+    for label, value in {
+        "First name": "Maya",
+        "Last name": "Okafor",
+        "Email": "maya@example.com",
+        "Username": "maya",
+        "Password": PASSWORD,
+        "Repeat password": PASSWORD,
+    }.items():
+        signup.get_by_label(label, exact=True).fill(value)
+    signup.get_by_role("button", name="Create account").click()
+    expect(page.get_by_text("The admin account maya is ready")).to_be_visible()
+    _wait_until_idle(page)
+    login = _form(page, "Log in")
+    login.get_by_label("Username", exact=True).fill("maya")
+    login.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.screenshot(path=str(screenshots / "login.png"))
+    login.get_by_role("button", name="Log in").click()
+
+    # The chat page; the reply streams in while the chat input is disabled.
+    box = page.get_by_test_id("stChatInputTextArea")
+    expect(box).to_be_enabled()
+    expect(_form(page, "Log in")).to_have_count(0)
+    box.fill(OPEN_QUESTION)
+    box.press("Enter")
+    reply = page.get_by_test_id("stChatMessage").nth(1)
+    seen_while_streaming = _watch_stream(page, reply, box)
+    final = reply.inner_text()
+    assert "offline demo model" in final
+    assert any(0 < len(text) < len(final) for text in seen_while_streaming), (
+        "the reply arrived in one piece, not streamed"
+    )
+
+    box.fill(ARITHMETIC)
+    box.press("Enter")
+    expect(page.get_by_text("12*7+3 = 87")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"Calculator · \d+ ms"))).to_be_visible()
+    expect(box).to_be_enabled()
+    page.screenshot(path=str(screenshots / "chat.png"))
+
+    # The conversation downloads as Markdown (the file is made when the button is clicked).
+    page.get_by_role("button", name="Download").click()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Markdown").click()
+    markdown = Path(download.value.path()).read_text()
+    assert OPEN_QUESTION in markdown and "= 87" in markdown
+    page.keyboard.press("Escape")
+
+    # A reload keeps the coach logged in (the cookie) and in the same conversation.
+    assert "session=" in page.url
+    page.reload()
+    expect(page.get_by_text(OPEN_QUESTION).first).to_be_visible()
+    expect(page.get_by_text("12*7+3 = 87")).to_be_visible()
+    expect(_form(page, "Log in")).to_have_count(0)
+
+    # The drill page: describe a drill, watch the card appear, change it.
+    page.get_by_role("link", name="Drill builder").click()
+    expect(page.get_by_text("No drill yet")).to_be_visible()
+    box = page.get_by_test_id("stChatInputTextArea")
+    box.fill(DRILL)
+    box.press("Enter")
+    card_title = page.get_by_role("heading", name="U12 Soccer Passing Drill", exact=True)
+    expect(card_title).to_be_visible()
+    # The card is redrawn as soon as the tool has run, while the reply is still streaming.
+    assert box.is_disabled()
+    expect(page.get_by_text(re.compile(r"Save new drill · \d+ ms"))).to_be_visible()
+    expect(box).to_be_enabled()
+    box.fill("make it 30 minutes and add bibs")
+    box.press("Enter")
+    expect(page.get_by_text(re.compile(r"Update drill · \d+ ms"))).to_be_visible()
+    expect(page.get_by_text("30 min", exact=True)).to_be_visible()
+    expect(box).to_be_enabled()
+    page.screenshot(path=str(screenshots / "drill.png"))
+    context.close()
+
+    for name in ("login.png", "chat.png", "drill.png"):
+        assert (screenshots / name).stat().st_size > 10_000
+
+
+def _form(page, button: str):
+    """The form (one of the login screen's) that has this submit button."""
+    return page.get_by_test_id("stForm").filter(has=page.get_by_role("button", name=button))
+
+
+def _wait_until_idle(page) -> None:
+    """Wait until the app has finished its runs (a custom component's first value reruns it).
+
+    Typing into a form while a run redraws it can lose the text.
+    """
+    app = page.get_by_test_id("stApp")
+    quiet = 0
+    for _ in range(200):
+        idle = app.get_attribute("data-test-script-state") == "notRunning"
+        quiet = quiet + 1 if idle else 0
+        if quiet == 4:
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError("the app never stopped running")
+
+
+def _watch_stream(page, reply, box) -> list[str]:
+    """The reply's text each time it is looked at while the chat input is disabled."""
+    from playwright.sync_api import expect
+
+    expect(box).to_be_disabled()
+    seen: list[str] = []
+    for _ in range(400):
+        if not box.is_disabled():
+            return seen
+        if reply.count():
+            seen.append(reply.inner_text())
+        page.wait_for_timeout(50)
+    raise AssertionError("the reply never finished streaming")

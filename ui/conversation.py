@@ -1,0 +1,86 @@
+"""Which conversation a page shows (deep link, this session's, or the latest) and its header."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from core.errors import NotFound
+from core.models import ChatSession
+from ui import state
+from ui.auth import Coach
+from ui.downloads import session_downloads
+from ui.markdown import escape_markdown
+from ui.services import Services
+from ui.shell import page_for_kind
+
+FRESH_TITLES = {"chat": "New chat", "drill": "New drill"}
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """The conversation open on a page; `session` is None for a fresh one, stored on first use."""
+
+    kind: str
+    session: ChatSession | None
+
+    @property
+    def session_id(self) -> str | None:
+        return self.session.id if self.session else None
+
+    @property
+    def title(self) -> str:
+        return self.session.title if self.session else FRESH_TITLES[self.kind]
+
+
+def open_conversation(services: Services, coach: Coach, kind: str) -> Conversation:
+    """The conversation of this kind to show, kept in the URL (`?session=`) for a refresh.
+
+    A `?session=` naming another conversation than the open one is a deep link: it opens when
+    it is the coach's own (on the page of its kind). Otherwise the page keeps what it had open
+    in this browser session, or opens the coach's most recent conversation.
+    """
+    store = services.store
+    wanted = state.linked_session()
+    if wanted and wanted != state.open_session_id(kind):
+        try:
+            session = store.get_session(coach.id, wanted)
+        except NotFound:
+            st.warning("That conversation was not found.")
+            state.set_open_session(kind, None)
+            return Conversation(kind, None)
+        if session.kind != kind:
+            # A link to a drill conversation from the chat page (or the reverse).
+            st.switch_page(page_for_kind(session.kind), query_params={"session": session.id})
+        state.set_open_session(kind, session.id)
+        return Conversation(kind, session)
+    if state.is_open_known(kind):
+        session_id = state.open_session_id(kind)
+        if session_id is None:
+            state.link_session(None)
+            return Conversation(kind, None)
+        try:
+            session = store.get_session(coach.id, session_id)
+        except NotFound:
+            pass  # deleted meanwhile (another tab): open the latest instead
+        else:
+            state.link_session(session.id)
+            return Conversation(kind, session)
+    latest = store.latest_session(coach.id, kind=kind)
+    state.set_open_session(kind, latest.id if latest else None)
+    return Conversation(kind, latest)
+
+
+def conversation_header(services: Services, coach: Coach, conversation: Conversation) -> None:
+    """The title, the model badge and the Download menu."""
+    title_column, tools_column = st.columns([3, 2], vertical_alignment="center")
+    with title_column:
+        st.subheader(escape_markdown(conversation.title), anchor=False)
+    with tools_column, st.container(horizontal=True, horizontal_alignment="right"):
+        if services.engine.model.offline:
+            st.badge(services.model_label, icon=":material/cloud_off:", color="gray")
+        else:
+            st.badge(services.model_label, icon=":material/auto_awesome:", color="violet")
+        if conversation.session is not None and conversation.session.message_count:
+            session_downloads(services, coach.id, conversation.session)

@@ -1,0 +1,179 @@
+"""The drill page's side panel: "My drills", the current drill as a card, its conversations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
+
+from core.drills import SESSION_TITLE_PREFIX
+from core.engine import ToolFinished
+from core.errors import NotFound
+from core.models import Drill
+from ui import state
+from ui.auth import Coach
+from ui.conversation import Conversation
+from ui.downloads import drill_download
+from ui.markdown import escape_markdown
+from ui.services import Services
+
+DRILL_TOOLS = {"create_drill", "update_drill"}
+MY_DRILLS_LIMIT = 200
+# The chat and the drill panel scroll inside panes of this height, so the card stays in view
+# beside a long conversation.
+PANE_HEIGHT_PX = 560
+NEW_DRILL = "new"
+
+
+@dataclass
+class DrillPanel:
+    """The card's place on the page, so a tool call in the streaming turn can redraw it."""
+
+    services: Services
+    coach: Coach
+    slot: DeltaGenerator
+
+    def refresh(self, event: ToolFinished) -> None:
+        """Redraw the card after a drill tool has run (the reply is still streaming)."""
+        if event.name in DRILL_TOOLS and not event.is_error:
+            # The turn's conversation is the open one (a fresh one was stored as it began).
+            session_id = state.open_session_id("drill")
+            self.draw(_open_session_drill(self.services, self.coach, session_id))
+
+    def draw(self, drill: Drill | None) -> None:
+        with self.slot.container():
+            drill_card(drill)
+
+
+def drill_panel(services: Services, coach: Coach, conversation: Conversation) -> DrillPanel:
+    """Draw the picker, the card and the drill's conversations; returns the card's panel."""
+    drill = _open_session_drill(services, coach, conversation.session_id)
+    with st.container(height=PANE_HEIGHT_PX, border=False):
+        _my_drills(services, coach, conversation, drill)
+        panel = DrillPanel(services, coach, st.empty())
+        panel.draw(drill)
+        if drill is not None:
+            drill_download(drill)
+            _drill_conversations(services, coach, conversation, drill)
+    return panel
+
+
+def _open_session_drill(services: Services, coach: Coach, session_id: str | None) -> Drill | None:
+    if session_id is None:
+        return None
+    try:
+        drill_id = services.store.get_session(coach.id, session_id).drill_id
+        return services.store.get_drill(coach.id, drill_id) if drill_id else None
+    except NotFound:
+        return None
+
+
+def _my_drills(
+    services: Services, coach: Coach, conversation: Conversation, current: Drill | None
+) -> None:
+    """A picker of the coach's drills; choosing one reopens its conversation."""
+    drills = services.store.list_drills(coach.id, limit=MY_DRILLS_LIMIT)
+    titles = {NEW_DRILL: "＋ Start a new drill"} | {drill.id: drill.title for drill in drills}
+    if current is not None:
+        titles.setdefault(current.id, current.title)
+    options = list(titles)
+    # Keyed by the open conversation, so the picker shows its drill whenever that changes.
+    key = f"huddle_my_drills_{conversation.session_id}"
+    st.selectbox(
+        "My drills",
+        options,
+        index=options.index(current.id) if current is not None else None,
+        format_func=titles.__getitem__,
+        placeholder="Open one of your drills",
+        key=key,
+        on_change=_open_drill,
+        args=(services, coach, key),
+    )
+
+
+def _open_drill(services: Services, coach: Coach, key: str) -> None:
+    """Reopen the drill's latest conversation (or start one about it if none is left)."""
+    drill_id = st.session_state.get(key)
+    if drill_id == NEW_DRILL:
+        state.set_open_session("drill", None)
+        return
+    if not drill_id:
+        return
+    try:
+        sessions = services.store.sessions_for_drill(coach.id, drill_id)
+        if sessions:
+            session_id = sessions[0].id
+        else:
+            drill = services.store.get_drill(coach.id, drill_id)
+            session_id = services.store.create_session(coach.id, kind="drill", drill_id=drill.id).id
+            services.store.set_auto_title(coach.id, session_id, SESSION_TITLE_PREFIX + drill.title)
+    except NotFound as exc:
+        state.notify("warning", str(exc))
+        return
+    state.set_open_session("drill", session_id)
+
+
+def _facts(drill: Drill) -> list[str]:
+    facts = [
+        drill.sport.capitalize() if drill.sport else "",
+        drill.age_group,
+        f"{drill.players} players" if drill.players else "",
+        f"{drill.duration_min} min" if drill.duration_min else "",
+    ]
+    return [fact for fact in facts if fact]
+
+
+def drill_card(drill: Drill | None) -> None:
+    """The drill as a card; everything in it is shown as typed (escaped Markdown)."""
+    with st.container(border=True):
+        if drill is None:
+            st.markdown("**No drill yet**")
+            st.caption("Describe one in the chat and it appears here, updated after every change.")
+            return
+        st.markdown(f"### {escape_markdown(drill.title)}")
+        facts = _facts(drill)
+        if facts:
+            with st.container(horizontal=True, gap="small"):
+                for fact in facts:
+                    st.badge(fact, color="green")
+        if drill.objective:
+            st.markdown(escape_markdown(drill.objective, keep_lines=True))
+        if drill.equipment:
+            st.markdown("**Equipment** · " + ", ".join(escape_markdown(e) for e in drill.equipment))
+        if drill.setup:
+            st.markdown("**Setup**")
+            st.markdown(escape_markdown(drill.setup, keep_lines=True))
+        _list_section("Steps", drill.steps, numbered=True)
+        _list_section("Coaching points", drill.coaching_points)
+        _list_section("Progressions", drill.progressions)
+
+
+def _list_section(heading: str, items: list[str], *, numbered: bool = False) -> None:
+    if not items:
+        return
+    st.markdown(f"**{heading}**")
+    st.markdown(
+        "\n".join(
+            f"{f'{index}.' if numbered else '-'} {escape_markdown(item)}"
+            for index, item in enumerate(items, start=1)
+        )
+    )
+
+
+def _drill_conversations(
+    services: Services, coach: Coach, conversation: Conversation, drill: Drill
+) -> None:
+    sessions = services.store.sessions_for_drill(coach.id, drill.id)
+    st.markdown("**Conversations about this drill**")
+    for session in sessions:
+        is_open = session.id == conversation.session_id
+        st.button(
+            escape_markdown(session.title),
+            key=f"huddle_drill_session_{session.id}",
+            icon=":material/chat_bubble:" if is_open else ":material/chat_bubble_outline:",
+            type="secondary" if is_open else "tertiary",
+            disabled=is_open,
+            on_click=state.set_open_session,
+            args=("drill", session.id),
+        )

@@ -1,0 +1,201 @@
+"""The session sidebar: New chat, the coach's conversations by day, and rename / pin / delete."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import streamlit as st
+
+from core.errors import HuddleError
+from core.models import ChatSession
+from core.store import MAX_TITLE_CHARS, SessionFilter
+from ui import state
+from ui.auth import Coach
+from ui.conversation import Conversation
+from ui.markdown import escape_markdown
+from ui.services import Services
+
+SIDEBAR_PAGE = 30
+NEW_LABELS = {"chat": "New chat", "drill": "New drill"}
+LIST_HEADINGS = {"chat": "Your chats", "drill": "Your drill chats"}
+
+
+def session_sidebar(services: Services, coach: Coach, conversation: Conversation) -> None:
+    """The sidebar of a chat page, and the rename / delete dialogs it opens."""
+    kind = conversation.kind
+    limit = state.sidebar_limit(kind, SIDEBAR_PAGE)
+    page = services.store.list_sessions(
+        coach.id, SessionFilter(kind=kind), sort="recent", limit=limit
+    )
+    with st.sidebar:
+        st.button(
+            NEW_LABELS[kind],
+            key=f"huddle_new_{kind}",
+            icon=":material/add:",
+            type="primary",
+            width="stretch",
+            on_click=state.set_open_session,
+            args=(kind, None),
+        )
+        st.subheader(LIST_HEADINGS[kind], anchor=False)
+        if not page.items:
+            st.caption("Nothing yet: your conversations will be listed here.")
+        for heading, sessions in group_by_day(page.items, _browser_timezone()):
+            st.caption(heading)
+            for session in sessions:
+                _session_row(services, coach, conversation, session)
+        if page.has_more:
+            st.button(
+                "Show more",
+                key=f"huddle_more_sessions_{kind}",
+                type="tertiary",
+                on_click=state.show_more_sessions,
+                args=(kind, SIDEBAR_PAGE, SIDEBAR_PAGE),
+            )
+    _open_dialog(services, coach, conversation)
+
+
+def group_by_day(
+    sessions: list[ChatSession], zone: tzinfo, now: datetime | None = None
+) -> Iterator[tuple[str, list[ChatSession]]]:
+    """Pinned first, then Today / Yesterday / Previous 7 days / Older (in the coach's zone)."""
+    today = (now or datetime.now(UTC)).astimezone(zone).date()
+    groups: dict[str, list[ChatSession]] = {}
+    for session in sessions:
+        if session.pinned:
+            heading = "Pinned"
+        else:
+            active = (session.last_message_at or session.created_at).astimezone(zone).date()
+            if active >= today:
+                heading = "Today"
+            elif active == today - timedelta(days=1):
+                heading = "Yesterday"
+            elif active > today - timedelta(days=8):
+                heading = "Previous 7 days"
+            else:
+                heading = "Older"
+        groups.setdefault(heading, []).append(session)
+    for heading in ("Pinned", "Today", "Yesterday", "Previous 7 days", "Older"):
+        if heading in groups:
+            yield heading, groups[heading]
+
+
+def _browser_timezone() -> tzinfo:
+    name = st.context.timezone
+    try:
+        return ZoneInfo(name) if name else UTC
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
+
+
+def _session_row(
+    services: Services, coach: Coach, conversation: Conversation, session: ChatSession
+) -> None:
+    is_open = session.id == conversation.session_id
+    title_column, menu_column = st.columns([6, 1], gap="small", vertical_alignment="center")
+    title_column.button(
+        escape_markdown(session.title),
+        key=f"huddle_open_{session.id}",
+        type="secondary" if is_open else "tertiary",
+        width="content",
+        help=session.preview or None,
+        on_click=state.set_open_session,
+        args=(conversation.kind, session.id),
+    )
+    with menu_column.popover("", icon=":material/more_vert:", type="tertiary"):
+        st.button(
+            "Rename",
+            key=f"huddle_rename_{session.id}",
+            icon=":material/edit:",
+            on_click=state.open_dialog,
+            args=("rename", session.id),
+        )
+        st.button(
+            "Unpin" if session.pinned else "Pin",
+            key=f"huddle_pin_{session.id}",
+            icon=":material/keep_off:" if session.pinned else ":material/keep:",
+            on_click=_set_pinned,
+            args=(services, coach, session.id, not session.pinned),
+        )
+        st.button(
+            "Delete",
+            key=f"huddle_delete_{session.id}",
+            icon=":material/delete:",
+            on_click=state.open_dialog,
+            args=("delete", session.id),
+        )
+
+
+def _set_pinned(services: Services, coach: Coach, session_id: str, pinned: bool) -> None:
+    try:
+        services.store.set_pinned(coach.id, session_id, pinned)
+    except HuddleError as exc:
+        state.notify("warning", str(exc))
+
+
+def _open_dialog(services: Services, coach: Coach, conversation: Conversation) -> None:
+    dialog = state.current_dialog()
+    if dialog is None or dialog.name not in ("rename", "delete") or dialog.session_id is None:
+        return
+    try:
+        session = services.store.get_session(coach.id, dialog.session_id)
+    except HuddleError:
+        state.close_dialog()
+        return
+    if dialog.name == "rename":
+        _rename_dialog(services, coach, session)
+    else:
+        _delete_dialog(services, coach, conversation, session)
+
+
+@st.dialog("Rename conversation", on_dismiss=state.close_dialog)
+def _rename_dialog(services: Services, coach: Coach, session: ChatSession) -> None:
+    with st.form(f"huddle_rename_form_{session.id}", border=False):
+        title = st.text_input(
+            "Title",
+            value=session.title,
+            max_chars=MAX_TITLE_CHARS,
+            key=f"huddle_rename_title_{session.id}",
+        )
+        saved = st.form_submit_button("Save", type="primary")
+    if not saved:
+        return
+    try:
+        services.store.rename_session(coach.id, session.id, title)
+    except HuddleError as exc:
+        st.error(str(exc))
+        return
+    state.close_dialog()
+    state.notify("success", "Conversation renamed.")
+    st.rerun()
+
+
+@st.dialog("Delete conversation?", on_dismiss=state.close_dialog)
+def _delete_dialog(
+    services: Services, coach: Coach, conversation: Conversation, session: ChatSession
+) -> None:
+    count = session.message_count
+    st.write(
+        f"**{escape_markdown(session.title)}** and its {count} message"
+        f"{'' if count == 1 else 's'} will be deleted for good."
+    )
+    with st.container(horizontal=True):
+        confirmed = st.button("Delete", key="huddle_confirm_delete", type="primary")
+        cancelled = st.button("Cancel", key="huddle_cancel_delete")
+    if confirmed:
+        try:
+            services.store.delete_session(coach.id, session.id)
+        except HuddleError as exc:
+            st.error(str(exc))
+            return
+        if session.id == conversation.session_id:
+            state.forget_open_session(conversation.kind)
+            state.link_session(None)
+        state.close_dialog()
+        state.notify("success", "Conversation deleted.")
+        st.rerun()
+    if cancelled:
+        state.close_dialog()
+        st.rerun()
