@@ -10,8 +10,6 @@ from typing import Any
 
 from sqlalchemy import (
     Select,
-    and_,
-    bindparam,
     delete,
     exists,
     func,
@@ -22,6 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
+from core.bulk import write_batch
 from core.db import Database
 from core.errors import NotFound, ValidationError
 from core.models import (
@@ -859,8 +858,10 @@ class ConversationStore:
     def insert_bulk(self, batch: BulkBatch, *, session=None) -> None:
         """Insert prepared rows in one transaction (or in the caller's transaction).
 
-        The one fast path for archive import and demo-data: executemany of
-        plain rows, no ORM objects. Ownership and ids are the caller's job.
+        The one fast path for archive import and demo-data: plain row dicts keyed
+        by column name, written with executemany (SQLite) or COPY (PostgreSQL) in
+        exactly the form the ORM stores. Ownership, ids and counters are the
+        caller's job.
         """
         if session is None:
             with self.db.writing() as own:
@@ -870,53 +871,7 @@ class ConversationStore:
 
     @staticmethod
     def _insert_bulk(session, batch: BulkBatch) -> None:
-        # Drills first without their source session (sessions may point at them),
-        # then sessions, then the drills' back-links.
-        if batch.drills:
-            session.execute(
-                insert(Drill), [{**row, "source_session_id": None} for row in batch.drills]
-            )
-        if batch.sessions:
-            session.execute(insert(ChatSession), batch.sessions)
-        linked = [row for row in batch.drills if row.get("source_session_id")]
-        if linked:
-            session.execute(
-                update(Drill.__table__)
-                .where(Drill.__table__.c.id == bindparam("b_id"))
-                .values(source_session_id=bindparam("b_source")),
-                [{"b_id": row["id"], "b_source": row["source_session_id"]} for row in linked],
-            )
-        if batch.tags:
-            session.execute(insert(SessionTag), batch.tags)
-        if batch.messages:
-            session.execute(insert(Message.__table__), batch.messages)
-        if batch.tool_calls:
-            table = ToolCall.__table__
-            message_id = (
-                select(Message.__table__.c.id)
-                .where(
-                    and_(
-                        Message.__table__.c.session_id == bindparam("b_session"),
-                        Message.__table__.c.seq == bindparam("b_seq"),
-                    )
-                )
-                .scalar_subquery()
-            )
-            rows = [
-                {
-                    **{k: v for k, v in row.items() if k != "message_seq"},
-                    "b_session": row["session_id"],
-                    "b_seq": row["message_seq"],
-                }
-                for row in batch.tool_calls
-            ]
-            columns = [c.name for c in table.columns if c.name not in ("id", "message_id")]
-            session.execute(
-                insert(table).values(
-                    message_id=message_id, **{name: bindparam(name) for name in columns}
-                ),
-                rows,
-            )
+        write_batch(session, batch)
 
     # ---------------------------------------------------------------- search
 

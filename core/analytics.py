@@ -1,0 +1,254 @@
+"""How a coach uses the assistant, aggregated in SQL: totals for `stats`, DataFrames for charts.
+
+Every function scopes by user in the query and lets the database do the
+counting (GROUP BY), so the cost follows the number of groups shown, never the
+number of messages stored. Times are bucketed into UTC calendar days by the
+database itself, through one small function per dialect.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Date, case, cast, distinct, func, select
+from sqlalchemy.sql.elements import ColumnElement
+
+from core.db import Database
+from core.models import MESSAGE_ROLES, ChatSession, Message, ToolCall
+from core.store import ConversationStore
+
+ACTIVITY_COLUMNS = [
+    "day",
+    "messages",
+    "sessions",
+    "words",
+    "user_words",
+    "assistant_words",
+    "input_tokens",
+    "output_tokens",
+]
+TOOL_USAGE_COLUMNS = ["tool", "calls", "errors", "sessions", "avg_duration_ms"]
+TOOL_DAY_COLUMNS = ["day", "tool", "calls"]
+
+
+@dataclass(frozen=True)
+class Stats:
+    """A coach's totals: every session (archived included), every message of every role."""
+
+    sessions: int
+    messages: int
+    words_by_role: dict[str, int]
+    tool_calls_by_name: dict[str, int]
+    input_tokens: int
+    output_tokens: int
+
+    @property
+    def words(self) -> int:
+        return sum(self.words_by_role.values())
+
+    @property
+    def tool_calls(self) -> int:
+        return sum(self.tool_calls_by_name.values())
+
+    def to_json(self) -> dict[str, Any]:
+        """The shape `python -m core stats --json` prints."""
+        return {
+            "sessions": self.sessions,
+            "messages": self.messages,
+            "words": dict(self.words_by_role),
+            "tool_calls": dict(self.tool_calls_by_name),
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+        }
+
+
+def _database(source: Database | ConversationStore) -> Database:
+    return source.db if isinstance(source, ConversationStore) else source
+
+
+def _instant(value: date | datetime) -> datetime:
+    """A date means its midnight in UTC; a time without a zone is UTC."""
+    if not isinstance(value, datetime):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _sqlite_day(column: Any) -> ColumnElement[date]:
+    # Stored as naive UTC text 'YYYY-MM-DD HH:MM:SS.ffffff'; date() keeps the day.
+    return func.date(column, type_=Date)
+
+
+def _postgresql_day(column: Any) -> ColumnElement[date]:
+    return cast(func.date_trunc("day", func.timezone("UTC", column)), Date)
+
+
+_DAY_BUCKETS: dict[str, Callable[[Any], ColumnElement[date]]] = {
+    "sqlite": _sqlite_day,
+    "postgresql": _postgresql_day,
+}
+
+
+def utc_day(db: Database, column: Any) -> ColumnElement[date]:
+    """The UTC calendar day of a timestamp column, computed by the database."""
+    return _DAY_BUCKETS[db.dialect](column)
+
+
+def _period(column: Any, since: date | datetime | None, until: date | datetime | None) -> list:
+    conditions = []
+    if since is not None:
+        conditions.append(column >= _instant(since))
+    if until is not None:
+        conditions.append(column < _instant(until))
+    return conditions
+
+
+def stats(source: Database | ConversationStore, user_id: int) -> Stats:
+    """The coach's totals, read in one snapshot; roles with no messages count zero words."""
+    db = _database(source)
+    with db.reading() as session:
+        sessions = session.scalar(
+            select(func.count()).select_from(ChatSession).where(ChatSession.user_id == user_id)
+        )
+        by_role = session.execute(
+            select(
+                Message.role,
+                func.count(),
+                func.coalesce(func.sum(Message.word_count), 0),
+                func.coalesce(func.sum(Message.input_tokens), 0),
+                func.coalesce(func.sum(Message.output_tokens), 0),
+            )
+            .where(Message.user_id == user_id)
+            .group_by(Message.role)
+        ).all()
+        by_tool = session.execute(
+            select(ToolCall.name, func.count())
+            .where(ToolCall.user_id == user_id)
+            .group_by(ToolCall.name)
+            .order_by(func.count().desc(), ToolCall.name)
+        ).all()
+    words = dict.fromkeys(MESSAGE_ROLES, 0)
+    for role, _count, role_words, _in, _out in by_role:
+        words[role] = int(role_words)
+    return Stats(
+        sessions=int(sessions or 0),
+        messages=sum(int(row[1]) for row in by_role),
+        words_by_role=words,
+        tool_calls_by_name={name: int(count) for name, count in by_tool},
+        input_tokens=sum(int(row[3]) for row in by_role),
+        output_tokens=sum(int(row[4]) for row in by_role),
+    )
+
+
+def tool_usage(
+    source: Database | ConversationStore,
+    user_id: int,
+    since: date | datetime | None = None,
+    until: date | datetime | None = None,
+) -> pd.DataFrame:
+    """One row per tool: calls, errors, sessions it was used in and mean duration; most used first.
+
+    `since` is inclusive and `until` exclusive, as everywhere in Huddle.
+    """
+    db = _database(source)
+    query = (
+        select(
+            ToolCall.name,
+            func.count(),
+            func.coalesce(func.sum(case((ToolCall.is_error, 1), else_=0)), 0),
+            func.count(distinct(ToolCall.session_id)),
+            func.avg(ToolCall.duration_ms),
+        )
+        .where(ToolCall.user_id == user_id, *_period(ToolCall.created_at, since, until))
+        .group_by(ToolCall.name)
+        .order_by(func.count().desc(), ToolCall.name)
+    )
+    with db.reading() as session:
+        rows = session.execute(query).all()
+    frame = pd.DataFrame(
+        [
+            (name, int(calls), int(errors), int(sessions), None if avg is None else float(avg))
+            for name, calls, errors, sessions, avg in rows
+        ],
+        columns=TOOL_USAGE_COLUMNS,
+    )
+    return frame.astype({"calls": "int64", "errors": "int64", "sessions": "int64"}).astype(
+        {"avg_duration_ms": "float64"}
+    )
+
+
+def _day_index(since: date | datetime, until: date | datetime) -> pd.DatetimeIndex:
+    first = _instant(since).date()
+    last = (_instant(until) - pd.Timedelta(microseconds=1)).date()
+    return (
+        pd.date_range(first, last, freq="D", name="day")
+        if first <= last
+        else pd.DatetimeIndex([], name="day")
+    )
+
+
+def activity_by_day(
+    source: Database | ConversationStore,
+    user_id: int,
+    since: date | datetime,
+    until: date | datetime,
+) -> pd.DataFrame:
+    """One row per UTC day in [since, until), days without activity included as zeros.
+
+    Columns: day, messages, sessions (with a message that day), words, user_words,
+    assistant_words, input_tokens, output_tokens.
+    """
+    db = _database(source)
+    day = utc_day(db, Message.created_at).label("day")
+    query = (
+        select(
+            day,
+            func.count(),
+            func.count(distinct(Message.session_id)),
+            func.coalesce(func.sum(Message.word_count), 0),
+            func.coalesce(func.sum(case((Message.role == "user", Message.word_count), else_=0)), 0),
+            func.coalesce(
+                func.sum(case((Message.role == "assistant", Message.word_count), else_=0)), 0
+            ),
+            func.coalesce(func.sum(Message.input_tokens), 0),
+            func.coalesce(func.sum(Message.output_tokens), 0),
+        )
+        .where(Message.user_id == user_id, *_period(Message.created_at, since, until))
+        .group_by(day)
+        .order_by(day)
+    )
+    with db.reading() as session:
+        rows = session.execute(query).all()
+    found = pd.DataFrame(
+        [[pd.Timestamp(row[0]), *(int(value) for value in row[1:])] for row in rows],
+        columns=ACTIVITY_COLUMNS,
+    ).set_index("day")
+    filled = found.reindex(_day_index(since, until), fill_value=0)
+    return filled.astype("int64").reset_index()
+
+
+def tool_usage_by_day(
+    source: Database | ConversationStore,
+    user_id: int,
+    since: date | datetime,
+    until: date | datetime,
+) -> pd.DataFrame:
+    """Calls per UTC day and tool in [since, until), long format (day, tool, calls) for charts."""
+    db = _database(source)
+    day = utc_day(db, ToolCall.created_at).label("day")
+    query = (
+        select(day, ToolCall.name, func.count())
+        .where(ToolCall.user_id == user_id, *_period(ToolCall.created_at, since, until))
+        .group_by(day, ToolCall.name)
+        .order_by(day, ToolCall.name)
+    )
+    with db.reading() as session:
+        rows = session.execute(query).all()
+    frame = pd.DataFrame(
+        [(pd.Timestamp(day_), name, int(calls)) for day_, name, calls in rows],
+        columns=TOOL_DAY_COLUMNS,
+    )
+    return frame.astype({"day": "datetime64[ns]", "calls": "int64"})

@@ -1,0 +1,612 @@
+"""The command line, `python -m core`: one small function per command over core/.
+
+Exit status: 0 on success, 2 on a usage error (argparse's own), 1 on any other
+error, with one line `error: <sentence>` on stderr and never a traceback.
+Every command first brings the schema to the newest revision (a no-op there).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import getpass
+import json
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any
+
+import bcrypt
+from alembic.runtime.migration import MigrationContext
+
+from core import analytics, demo
+from core.config import load_settings
+from core.db import Database, describe_database
+from core.engine import ChatEngine, TurnError, write_turn
+from core.errors import HuddleError, NotFound, ValidationError
+from core.export import (
+    format_time,
+    import_archive,
+    session_markdown,
+    write_archive,
+    write_csv,
+    write_markdown_zip,
+)
+from core.models import SESSION_KINDS, USER_ROLES
+from core.search import MAX_LIMIT
+from core.store import ConversationStore
+from core.text import clean_text, one_line
+
+PROG = "python -m core"
+MIN_PASSWORD_CHARS = 8
+BCRYPT_MAX_BYTES = 72
+
+Command = Callable[[argparse.Namespace, ConversationStore], int]
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _say(text: str = "") -> None:
+    print(text, file=sys.stdout)
+
+
+def _note(text: str) -> None:
+    print(text, file=sys.stderr)
+
+
+def _number(value: int) -> str:
+    return f"{value:,}"
+
+
+def _count(value: int, noun: str, plural: str | None = None) -> str:
+    """'1 session', '2,000 sessions'."""
+    return f"{value:,} {noun}" if value == 1 else f"{value:,} {plural or noun + 's'}"
+
+
+def _local(value: datetime) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _bounded_int(low: int, high: int | None = None) -> Callable[[str], int]:
+    """An argparse type: a whole number in [low, high]; anything else is a usage error."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < low or (high is not None and value > high):
+            upper = f" and {high:,}" if high is not None else " or more"
+            between = f"between {low:,}{upper}" if high is not None else f"{low:,}{upper}"
+            raise argparse.ArgumentTypeError(f"must be {between}, not {value:,}")
+        return value
+
+    return parse
+
+
+def _read_password() -> str:
+    """The new password: the first line of standard input, or typed twice at a terminal."""
+    if sys.stdin.isatty():
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Repeat it: ") != password:
+            raise ValidationError("The two passwords differ; nothing was changed.")
+    else:
+        try:
+            password = sys.stdin.readline().removesuffix("\n").removesuffix("\r")
+        except UnicodeDecodeError:
+            raise ValidationError("The password is not valid UTF-8 text.") from None
+    clean_text(password, what="password", max_chars=1_000)
+    if len(password) < MIN_PASSWORD_CHARS:
+        raise ValidationError(f"A password needs at least {MIN_PASSWORD_CHARS} characters.")
+    try:
+        size = len(password.encode("utf-8"))
+    except UnicodeEncodeError:  # undecodable bytes from a pipe (surrogateescape)
+        raise ValidationError("The password is not valid UTF-8 text.") from None
+    if size > BCRYPT_MAX_BYTES:
+        raise ValidationError(f"A password can be at most {BCRYPT_MAX_BYTES} bytes long.")
+    return password
+
+
+def _hash_password(password: str) -> str:
+    return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt()).decode("ascii")
+
+
+@contextlib.contextmanager
+def _output(path: str | None, *, binary: bool = False) -> Iterator[IO[Any]]:
+    """stdout for None or "-"; otherwise a file that appears whole or not at all."""
+    if path in (None, "-"):
+        yield sys.stdout.buffer if binary else sys.stdout
+        sys.stdout.flush()
+        return
+    target = Path(path)
+    if target.is_dir():
+        raise ValidationError(f"{path} is a folder; give a file name to write to.")
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or ".")
+    except OSError as exc:
+        raise ValidationError(f"Cannot write to {path}: {exc.strerror}.") from exc
+    try:
+        mode = "wb" if binary else "w"
+        options = {} if binary else {"encoding": "utf-8", "newline": ""}
+        with os.fdopen(handle, mode, **options) as out:
+            yield out
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _size(path: str) -> str:
+    size = Path(path).stat().st_size
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:,} {unit}" if unit == "bytes" else f"{size:,.1f} {unit}"
+        size /= 1024
+    raise AssertionError("unreachable")
+
+
+# --------------------------------------------------------------- commands
+
+
+def run_migrate(args: argparse.Namespace, store: ConversationStore) -> int:
+    with store.db.engine.connect() as connection:
+        revision = MigrationContext.configure(connection).get_current_revision()
+    _say(f"{describe_database(store.db.url)} is at the newest schema (revision {revision}).")
+    return 0
+
+
+def run_user_add(args: argparse.Namespace, store: ConversationStore) -> int:
+    password_hash = _hash_password(_read_password()) if args.password_stdin else None
+    user = store.create_user(
+        args.username,
+        name=args.name or "",
+        email=args.email or "",
+        role=args.role,
+        password_hash=password_hash,
+    )
+    _say(f"Created {user.role} {user.username} (id {user.id}).")
+    if password_hash is None:
+        _say(
+            f"{user.username} has no password and cannot log in yet; set one with "
+            f"`{PROG} user set-password {user.username}`."
+        )
+    return 0
+
+
+def run_user_set_password(args: argparse.Namespace, store: ConversationStore) -> int:
+    store.get_user(args.username)
+    store.set_password_hash(args.username, _hash_password(_read_password()))
+    _say(f"The password of {args.username} was set; they can log in now.")
+    return 0
+
+
+def run_user_list(args: argparse.Namespace, store: ConversationStore) -> int:
+    users = store.list_users()
+    if args.json:
+        entries = [
+            {
+                "id": user.id,
+                "username": user.username,
+                "name": user.name,
+                "email": user.email,
+                "role": user.role,
+                "can_log_in": user.password_hash is not None,
+                "created_at": format_time(user.created_at),
+            }
+            for user in users
+        ]
+        _say(json.dumps(entries, indent=2, ensure_ascii=False))
+        return 0
+    if not users:
+        _say(f"No users yet. Add one with `{PROG} user add USERNAME --password-stdin`.")
+        return 0
+    rows = [("USERNAME", "ROLE", "LOGIN", "CREATED", "NAME", "EMAIL")]
+    rows += [
+        (
+            user.username,
+            user.role,
+            "yes" if user.password_hash else "no",
+            user.created_at.strftime("%Y-%m-%d"),
+            user.name,
+            user.email,
+        )
+        for user in users
+    ]
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]) - 1)]
+    for row in rows:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+        _say("  ".join([*cells, row[-1]]).rstrip())
+    return 0
+
+
+def run_import(args: argparse.Namespace, store: ConversationStore) -> int:
+    if args.user is not None:
+        store.get_user(args.user)
+    if args.path == "-":
+        result = import_archive(store, sys.stdin.buffer, as_user=args.user)
+    else:
+        path = Path(args.path)
+        if not path.is_file():
+            raise ValidationError(f"There is no file {args.path}.")
+        result = import_archive(store, path, as_user=args.user)
+
+    def skipped(count: int) -> str:
+        return f" ({count:,} already there)" if count else ""
+
+    _say(
+        f"Imported {_count(result.sessions_added, 'session')}"
+        f"{skipped(result.sessions_skipped)}, {_count(result.messages_added, 'message')}, "
+        f"{_count(result.tool_calls_added, 'tool call')} and "
+        f"{_count(result.drills_added, 'drill')}{skipped(result.drills_skipped)}."
+    )
+    if result.users_created:
+        names = ", ".join(result.users_created)
+        _say(f"New users without a password (they cannot log in yet): {names}.")
+    return 0
+
+
+def run_export(args: argparse.Namespace, store: ConversationStore) -> int:
+    coach = store.get_user(args.user)
+    session_ids = args.session
+    for session_id in session_ids or ():
+        # Checked before anything is written; export itself would skip them silently.
+        try:
+            store.get_session(coach.id, session_id)
+        except NotFound:
+            raise NotFound(f"{coach.username} has no session {session_id!r}.") from None
+    selection = {"session_ids": session_ids, "query": args.query}
+    to_file = args.output not in (None, "-")
+    if args.format == "json":
+        with _output(args.output) as out:
+            count = write_archive(store, coach.id, out, **selection)
+        what = _count(count, "session")
+    elif args.format == "csv":
+        with _output(args.output) as out:
+            count = write_csv(store, coach.id, out, **selection)
+        what = _count(count, "message")
+    elif session_ids is not None and len(session_ids) == 1 and not args.query:
+        text = session_markdown(store, coach.id, session_ids[0])
+        with _output(args.output) as out:
+            out.write(text)
+        what = "1 session"
+    else:
+        if not to_file:
+            raise ValidationError(
+                "Markdown for several sessions is a zip file; write it to a file with -o PATH."
+            )
+        with _output(args.output, binary=True) as out:
+            count = write_markdown_zip(store, coach.id, out, **selection)
+        what = _count(count, "session")
+    if to_file:
+        _say(f"Exported {what} to {args.output} ({_size(args.output)}).")
+    return 0
+
+
+_MATCH = re.compile(r"\*\*(.+?)\*\*")
+
+
+def run_search(args: argparse.Namespace, store: ConversationStore) -> int:
+    coach = store.get_user(args.user)
+    query = " ".join(args.query)
+    hits = store.search_messages(coach.id, query, kind=args.kind, limit=args.limit)
+    if args.json:
+        entries = [
+            {
+                "session_id": hit.session_id,
+                "session_title": hit.session_title,
+                "seq": hit.seq,
+                "role": hit.role,
+                "snippet": hit.snippet,
+                "created_at": format_time(hit.created_at),
+            }
+            for hit in hits
+        ]
+        _say(json.dumps(entries, indent=2, ensure_ascii=False))
+        return 0
+    if not hits:
+        _say(f"No messages of {coach.username} match {query!r}.")
+        return 0
+    # Bold the matches on a terminal; keep the **marks** when piped.
+    bold = sys.stdout.isatty()
+    for number, hit in enumerate(hits, 1):
+        snippet = one_line(hit.snippet)
+        if bold:
+            snippet = _MATCH.sub("\033[1m\\1\033[0m", snippet)
+        _say(f"{number}. {hit.session_title}  ({hit.session_kind}, {_local(hit.created_at)})")
+        _say(f"   #{hit.seq} {hit.role}: {snippet}")
+        _say(f"   session {hit.session_id}")
+    more = " (the limit; use --limit for more)" if len(hits) == args.limit else ""
+    _say(f"{_count(len(hits), 'matching message')}{more}.")
+    return 0
+
+
+def run_stats(args: argparse.Namespace, store: ConversationStore) -> int:
+    coach = store.get_user(args.user)
+    numbers = analytics.stats(store, coach.id)
+    if args.json:
+        _say(json.dumps(numbers.to_json(), indent=2))
+        return 0
+    rows: list[tuple[str, str]] = [
+        ("sessions", _number(numbers.sessions)),
+        ("messages", _number(numbers.messages)),
+        ("words", _number(numbers.words)),
+        *((f"  {role}", _number(words)) for role, words in numbers.words_by_role.items()),
+        ("input tokens", _number(numbers.input_tokens)),
+        ("output tokens", _number(numbers.output_tokens)),
+        ("tool calls", _number(numbers.tool_calls)),
+        *((f"  {name}", _number(calls)) for name, calls in numbers.tool_calls_by_name.items()),
+    ]
+    label_width = max(len(label) for label, _ in rows)
+    value_width = max(len(value) for _, value in rows)
+    _say(f"{coach.username} ({coach.name})" if coach.name != coach.username else coach.username)
+    for label, value in rows:
+        _say(f"  {label.ljust(label_width)}  {value.rjust(value_width)}")
+    return 0
+
+
+def run_demo_data(args: argparse.Namespace, store: ConversationStore) -> int:
+    live = sys.stderr.isatty()
+
+    def progress(done: int, total: int) -> None:
+        line = f"demo-data: {done:,} of {total:,} messages written ({done / total:.0%})"
+        # One line rewritten in place on a terminal, a line per batch in a log.
+        print(f"\r{line}" if live else line, end="" if live else "\n", file=sys.stderr)
+        sys.stderr.flush()
+
+    result = demo.load_demo_data(
+        store,
+        users=args.users,
+        sessions=args.sessions,
+        messages=args.messages,
+        seed=args.seed,
+        progress=progress,
+    )
+    if live:
+        print(file=sys.stderr)
+    _say(
+        f"Wrote {_count(result.sessions, 'session')}, {_count(result.messages, 'message')}, "
+        f"{_count(result.tool_calls, 'tool call')} and {_count(result.drills, 'drill')} "
+        f"for {_count(result.users, 'coach', 'coaches')} ({result.users_created:,} new) "
+        f"in {result.seconds:.1f} s ({result.messages_per_second:,.0f} messages/s)."
+    )
+    if result.users_created:
+        _say(f"New demo coaches have no password; set one with `{PROG} user set-password coach1`.")
+    return 0
+
+
+def run_chat(args: argparse.Namespace, store: ConversationStore) -> int:
+    coach = store.get_user(args.user)
+    engine = ChatEngine.from_settings(store, load_settings())
+    engine.check_message(args.message)  # before a new session is created for it
+    if args.session:
+        session = store.get_session(coach.id, args.session)
+    else:
+        session = store.create_session(coach.id, kind=args.kind)
+    try:
+        outcome = write_turn(engine.send(coach.id, session.id, args.message), sys.stdout)
+    finally:
+        _say(f"session: {session.id}")
+    return _fail(outcome.message) if isinstance(outcome, TurnError) else 0
+
+
+# ----------------------------------------------------------------- parser
+
+
+def _add_migrate(commands: Any, common: argparse.ArgumentParser) -> None:
+    command = commands.add_parser(
+        "migrate", parents=[common], help="bring the database schema to the newest revision"
+    )
+    command.set_defaults(run=run_migrate)
+
+
+def _add_user(commands: Any, common: argparse.ArgumentParser) -> None:
+    user = commands.add_parser(
+        "user", parents=[common], help="add users, set their passwords, list them"
+    )
+    actions = user.add_subparsers(dest="action", required=True, metavar="ACTION")
+    add = actions.add_parser("add", parents=[common], help="add a user (a coach by default)")
+    add.add_argument("username")
+    add.add_argument("--name", help="display name (default: the username)")
+    add.add_argument("--email", help="email address")
+    add.add_argument("--role", choices=USER_ROLES, default="coach")
+    add.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from standard input; without it the user cannot log in yet",
+    )
+    add.set_defaults(run=run_user_add)
+    password = actions.add_parser(
+        "set-password",
+        parents=[common],
+        help="set a user's password, read from standard input",
+    )
+    password.add_argument("username")
+    password.set_defaults(run=run_user_set_password)
+    listing = actions.add_parser("list", parents=[common], help="list every user")
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    listing.set_defaults(run=run_user_list)
+
+
+def _add_import(commands: Any, common: argparse.ArgumentParser) -> None:
+    command = commands.add_parser(
+        "import", parents=[common], help="import a JSON archive, whole or not at all"
+    )
+    command.add_argument("path", metavar="PATH", help="the archive file, or - for stdin")
+    command.add_argument("--user", metavar="USERNAME", help="give every session to this user")
+    command.set_defaults(run=run_import)
+
+
+def _add_export(commands: Any, common: argparse.ArgumentParser) -> None:
+    command = commands.add_parser(
+        "export", parents=[common], help="export sessions as a JSON archive, CSV or Markdown"
+    )
+    command.add_argument("--user", metavar="USERNAME", required=True)
+    command.add_argument(
+        "--session",
+        metavar="ID",
+        nargs="+",
+        action="extend",
+        help="only these sessions (default: all of them)",
+    )
+    command.add_argument("--query", metavar="Q", help="only sessions with a message matching Q")
+    command.add_argument("--format", choices=("json", "csv", "md"), required=True)
+    command.add_argument(
+        "-o",
+        "--output",
+        metavar="PATH",
+        help="write to this file (default, or -: stdout); Markdown of several sessions is a zip",
+    )
+    command.set_defaults(run=run_export)
+
+
+def _add_search(commands: Any, common: argparse.ArgumentParser) -> None:
+    command = commands.add_parser(
+        "search",
+        parents=[common],
+        help="full-text search of a coach's messages",
+        description='Words must all match; "a phrase", OR, -excluded. '
+        "A query starting with - goes after --.",
+    )
+    command.add_argument("--user", metavar="USERNAME", required=True)
+    command.add_argument("query", metavar="QUERY", nargs="+")
+    command.add_argument("--kind", choices=SESSION_KINDS)
+    command.add_argument("--limit", type=_bounded_int(1, MAX_LIMIT), default=20)
+    command.add_argument("--json", action="store_true", help="print JSON")
+    command.set_defaults(run=run_search)
+
+
+def _add_stats(commands: Any, common: argparse.ArgumentParser) -> None:
+    command = commands.add_parser(
+        "stats", parents=[common], help="a coach's sessions, messages, words, tools and tokens"
+    )
+    command.add_argument("--user", metavar="USERNAME", required=True)
+    command.add_argument("--json", action="store_true", help="print JSON")
+    command.set_defaults(run=run_stats)
+
+
+def _add_demo_data(commands: Any, common: argparse.ArgumentParser) -> None:
+    command = commands.add_parser(
+        "demo-data",
+        parents=[common],
+        help="write a synthetic corpus of coaching conversations",
+    )
+    command.add_argument("--users", type=_bounded_int(1, demo.MAX_USERS), default=5)
+    command.add_argument("--sessions", type=_bounded_int(1), default=200)
+    command.add_argument("--messages", type=_bounded_int(1, demo.MAX_MESSAGES), default=5_000)
+    command.add_argument("--seed", type=int, default=1)
+    command.set_defaults(run=run_demo_data)
+
+
+def _add_chat(commands: Any, common: argparse.ArgumentParser) -> None:
+    command = commands.add_parser(
+        "chat",
+        parents=[common],
+        help="one chat turn with the configured model (offline without ANTHROPIC_API_KEY)",
+        description="Streams the reply, prints each tool call as `[tool] NAME <input> -> "
+        "<output> (N ms)` and ends with `session: ID`. A message starting with - goes after --.",
+    )
+    command.add_argument("--user", metavar="USERNAME", required=True)
+    command.add_argument("--session", metavar="ID", help="continue this session (default: new)")
+    command.add_argument("--kind", choices=SESSION_KINDS, default="chat", help="of a new session")
+    command.add_argument("message", metavar="MESSAGE")
+    command.set_defaults(run=run_chat)
+
+
+# Each adds one command (its parser and its `run` function); a new command is one more entry.
+COMMANDS: list[Callable[[Any, argparse.ArgumentParser], None]] = [
+    _add_migrate,
+    _add_user,
+    _add_import,
+    _add_export,
+    _add_search,
+    _add_stats,
+    _add_demo_data,
+    _add_chat,
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    # --database-url is accepted before or after the command; SUPPRESS keeps a
+    # subcommand's absent option from overwriting one given before it.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--database-url",
+        default=argparse.SUPPRESS,
+        help="the database (default: $DATABASE_URL, else sqlite:///data/huddle.db)",
+    )
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        parents=[common],
+        description="Huddle's command line: users, import and export, search, stats, demo data.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add_command in COMMANDS:
+        add_command(commands, common)
+    return parser
+
+
+# ------------------------------------------------------------------- main
+
+
+def _unusable_argument(argv: Sequence[str]) -> str | None:
+    """A sentence about the first argument that cannot be text, or None."""
+    for position, argument in enumerate(argv, 1):
+        if "\x00" in argument:
+            return f"Argument {position} contains a NUL character, which cannot be used."
+        try:
+            argument.encode("utf-8")
+        except UnicodeEncodeError:
+            return f"Argument {position} is not valid UTF-8 text."
+    return None
+
+
+def _fail(sentence: str) -> int:
+    _note(f"error: {one_line(sentence)}")
+    return 1
+
+
+def _run(args: argparse.Namespace) -> int:
+    try:
+        settings = load_settings()
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from exc
+    url = getattr(args, "database_url", None) or settings.database_url
+    db = Database(url)
+    try:
+        db.migrate()
+        command: Command = args.run
+        return command(args, ConversationStore(db))
+    finally:
+        db.dispose()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; returns the exit status instead of raising SystemExit."""
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    problem = _unusable_argument(arguments)
+    if problem is not None:
+        return _fail(problem)
+    try:
+        args = build_parser().parse_args(arguments)
+    except SystemExit as exit_:  # argparse: 2 after a usage message, 0 after --help
+        return exit_.code if isinstance(exit_.code, int) else 2
+    try:
+        return _run(args)
+    except HuddleError as exc:
+        return _fail(str(exc))
+    except KeyboardInterrupt:
+        _note("error: Interrupted.")
+        return 130
+    except BrokenPipeError:
+        # The reader went away (`| head`); say nothing more to it.
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except Exception as exc:
+        return _fail(f"Something unexpected went wrong ({type(exc).__name__}: {exc}).")
