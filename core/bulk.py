@@ -5,7 +5,8 @@ SQLAlchemy's per-row bind processing costs more than the database work itself,
 so rows are turned into plain tuples here, in exactly the form the ORM's column
 types would have produced (SQLite: naive UTC text 'YYYY-MM-DD HH:MM:SS.ffffff'
 and JSON text; PostgreSQL: aware datetimes and JSON text parsed by jsonb), and
-handed to the driver in one call per table.
+handed to the driver in one call per table. On SQLite, messages pass through a
+temp table so that the search index is built once per batch, not once per row.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import JSON, Column, Table
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from core.models import Base, ChatSession, Drill, Message, SessionTag, ToolCall, UTCDateTime
@@ -36,14 +38,21 @@ class RowBatch(Protocol):
 
 Convert = Callable[[Any], Any]
 
+# Where SQLite's messages wait before one INSERT … SELECT moves them into
+# `messages` (see _SQLiteWriter.insert_messages). A connection's temp schema is
+# its own: no other connection sees it, and the database file is not touched.
+_STAGED_MESSAGES = "temp.huddle_staged_messages"
+
 
 def _sqlite_time(value: datetime | None) -> str | None:
-    # The text SQLAlchemy's SQLite DATETIME writes for UTCDateTime's naive UTC value.
+    # The text SQLAlchemy's SQLite DATETIME writes for UTCDateTime's naive UTC
+    # value: 'YYYY-MM-DD HH:MM:SS.ffffff', the first 26 characters of isoformat
+    # (an aware time only adds "+00:00"; cutting is cheaper than replace()).
     if value is None:
         return None
     if value.tzinfo is not None and value.tzinfo is not UTC:
         value = value.astimezone(UTC)
-    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+    return value.isoformat(" ", "microseconds")[:26]
 
 
 def _postgres_time(value: datetime | None) -> datetime | None:
@@ -140,11 +149,22 @@ def write_batch(session: Session, batch: RowBatch) -> None:
     # the driver-level statements below refer to them.
     session.flush()
     connection = session.connection()
-    writer = (
-        _SQLiteWriter(connection)
-        if connection.dialect.name == "sqlite"
-        else _PostgresWriter(connection)
-    )
+    if connection.dialect.name == "sqlite":
+        _write(_SQLiteWriter(connection), batch)
+        return
+    driver_error = connection.dialect.loaded_dbapi.Error
+    try:
+        _write(_PostgresWriter(connection), batch)
+    except driver_error as exc:
+        # COPY runs on psycopg's own cursor, beneath SQLAlchemy; its errors are
+        # raised as SQLAlchemy's would be (IntegrityError for a duplicate key…),
+        # so callers catch the same exceptions on both databases.
+        raise DBAPIError.instance(
+            None, None, exc, driver_error, dialect=connection.dialect
+        ) from exc
+
+
+def _write(writer: _SQLiteWriter | _PostgresWriter, batch: RowBatch) -> None:
     if batch.drills:
         writer.insert(Drill, [{**row, "source_session_id": None} for row in batch.drills])
     if batch.sessions:
@@ -159,7 +179,7 @@ def write_batch(session: Session, batch: RowBatch) -> None:
     if batch.tags:
         writer.insert(SessionTag, batch.tags)
     if batch.messages:
-        writer.insert(Message, batch.messages, skip=("id",))
+        writer.insert_messages(batch.messages)
     if batch.tool_calls:
         writer.insert_tool_calls(batch.tool_calls)
 
@@ -182,6 +202,35 @@ class _SQLiteWriter:
             f"VALUES ({', '.join('?' for _ in plan.names)})"
         )
         self.connection.exec_driver_sql(sql, list(plan.tuples(rows)))
+
+    def insert_messages(self, rows: list[dict[str, Any]]) -> None:
+        """Messages go in by one INSERT … SELECT from a temp table, not by executemany.
+
+        The FTS5 trigger indexes every row either way, but FTS5 writes its
+        pending terms out at the end of each statement: executemany is one
+        statement per row, so each message became a tiny index segment that
+        had to be merged again (about 45 µs a message, three quarters of the
+        write). Inside one statement the terms of the whole batch are
+        collected and written together (about 5 µs a message). The temp table
+        has no types or constraints, so each value reaches `messages` as it
+        was bound and is stored exactly as a direct insert stores it; a
+        constraint that fails rejects the whole statement.
+        """
+        plan = _TableRows(Message, "sqlite", skip=("id",))
+        names = ", ".join(plan.names)
+        run = self.connection.exec_driver_sql
+        # Made afresh each time, so a table left by a failed batch (or made
+        # before a migration added a column) is never reused.
+        run(f"DROP TABLE IF EXISTS {_STAGED_MESSAGES}")
+        run(f"CREATE TABLE {_STAGED_MESSAGES} ({names})")
+        run(
+            f"INSERT INTO {_STAGED_MESSAGES} ({names}) "
+            f"VALUES ({', '.join('?' for _ in plan.names)})",
+            list(plan.tuples(rows)),
+        )
+        # Rowid order is the batch's order, which gives the ids their order.
+        run(f"INSERT INTO messages ({names}) SELECT {names} FROM {_STAGED_MESSAGES} ORDER BY rowid")
+        run(f"DROP TABLE {_STAGED_MESSAGES}")
 
     def insert_tool_calls(self, rows: list[dict[str, Any]]) -> None:
         plan = _TableRows(ToolCall, "sqlite", skip=("id", "message_id"))
@@ -222,6 +271,9 @@ class _PostgresWriter:
     ) -> None:
         plan = _TableRows(model, "postgresql", skip)
         self._copy(plan.table.name, plan.names, plan.tuples(rows))
+
+    def insert_messages(self, rows: list[dict[str, Any]]) -> None:
+        self.insert(Message, rows, skip=("id",))
 
     def insert_tool_calls(self, rows: list[dict[str, Any]]) -> None:
         plan = _TableRows(ToolCall, "postgresql", skip=("id", "message_id"))

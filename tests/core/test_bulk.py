@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import text
 
+from core.db import Database
 from core.store import BulkBatch, ConversationStore
 from core.text import count_words
 
@@ -66,6 +69,38 @@ def raw(store: ConversationStore, sql: str, **params) -> list[tuple]:
         return [tuple(row) for row in connection.execute(text(sql), params)]
 
 
+def raw_columns(store: ConversationStore, table: str) -> list[str]:
+    with store.db.engine.connect() as connection:
+        return list(connection.execute(text(f"SELECT * FROM {table} LIMIT 0")).keys())
+
+
+def check_search_index(store: ConversationStore) -> None:
+    """SQLite: FTS5's own check that its index holds exactly what `messages` holds.
+
+    With rank 1 the check compares the index with the external content table:
+    a message missing from the index, or indexed with other text, fails it.
+    """
+    with store.db.engine.connect() as connection:
+        connection.exec_driver_sql(
+            "INSERT INTO messages_fts(messages_fts, rank) VALUES ('integrity-check', 1)"
+        )
+
+
+def many_messages(user_id: int, sessions: list[str], count: int) -> list[dict]:
+    """`count` messages dealt round the sessions in turn, each with one word of its own."""
+    return [
+        message_row(
+            user_id,
+            sessions[number % len(sessions)],
+            number // len(sessions) + 1,
+            content=f"Rondo variation marker{number} for the back four",
+            word_count=8,
+            created_at=WHEN + timedelta(seconds=number),
+        )
+        for number in range(count)
+    ]
+
+
 def test_bulk_rows_are_stored_exactly_as_the_orm_stores_them(store, coach) -> None:
     """Same message once through add_message and once through insert_bulk: same stored values."""
     orm_chat = store.create_session(coach.id)
@@ -76,13 +111,24 @@ def test_bulk_rows_are_stored_exactly_as_the_orm_stores_them(store, coach) -> No
             messages=[message_row(coach.id, "bulk-1", 1, content="Pressing drill?", word_count=2)],
         )
     )
-    columns = "created_at, blocks, metadata, status, word_count"
+    # Every column but the two that must differ; on SQLite the storage class of
+    # each value too, since the bulk path stages rows in an untyped temp table.
+    names = [
+        name
+        for name in raw_columns(store, "messages")
+        if name not in ("id", "session_id", "search_vector")
+    ]
+    if store.db.dialect == "sqlite":
+        names += [f"typeof({name})" for name in names]
+    columns = ", ".join(names)
     orm = raw(store, f"SELECT {columns} FROM messages WHERE session_id = :s", s=orm_chat.id)
     bulk = raw(store, f"SELECT {columns} FROM messages WHERE session_id = 'bulk-1'")
     assert bulk == orm
+    stored = dict(zip(names, orm[0], strict=True))
     if store.db.dialect == "sqlite":
-        assert orm[0][0] == "2026-03-01 09:30:00.120000"
-        assert orm[0][1] == "null"  # the ORM's JSON type stores None as JSON null
+        assert stored["created_at"] == "2026-03-01 09:30:00.120000"
+        assert stored["blocks"] == "null"  # the ORM's JSON type stores None as JSON null
+        assert stored["typeof(word_count)"] == "integer"
 
 
 def test_bulk_rows_read_back_through_the_store(store, coach) -> None:
@@ -225,3 +271,94 @@ def test_bulk_insert_in_the_callers_transaction_rolls_back_with_it(store, coach)
         raise RuntimeError("the caller fails after the insert")
     assert raw(store, "SELECT count(*) FROM chat_sessions") == [(0,)]
     assert raw(store, "SELECT count(*) FROM messages") == [(0,)]
+
+
+def test_a_large_batch_is_indexed_for_search_exactly(store, coach) -> None:
+    chat = store.create_session(coach.id)
+    store.add_message(coach.id, chat.id, "user", "Prelude marker", created_at=WHEN)
+    sessions = ["bulk-1", "bulk-2", "bulk-3"]
+    messages = many_messages(coach.id, sessions, 600)
+    store.insert_bulk(
+        BulkBatch(
+            sessions=[session_row(coach.id, s, message_count=200, last_seq=200) for s in sessions],
+            messages=messages,
+        )
+    )
+    store.add_message(coach.id, chat.id, "user", "Coda marker", created_at=WHEN)
+
+    # Ids follow the batch's order, which is what recency order relies on.
+    stored = raw(
+        store, "SELECT session_id, seq FROM messages WHERE session_id LIKE 'bulk-%' ORDER BY id"
+    )
+    assert stored == [(row["session_id"], row["seq"]) for row in messages]
+    if store.db.dialect == "sqlite":
+        check_search_index(store)
+    for number in (0, 299, 599):
+        (hit,) = store.search_messages(coach.id, f"marker{number}")
+        assert (hit.session_id, hit.seq) == (sessions[number % 3], number // 3 + 1)
+    assert len(store.search_messages(coach.id, "rondo", order="recent", limit=500)) == 500
+    # Messages written one at a time around the batch are indexed by the trigger as before.
+    hits = store.search_messages(coach.id, "prelude OR coda", order="recent")
+    assert [(hit.session_id, hit.seq) for hit in hits] == [(chat.id, 2), (chat.id, 1)]
+
+
+@pytest.fixture
+def sqlite_store(sqlite_url) -> Iterator[ConversationStore]:
+    db = Database(sqlite_url)
+    db.migrate()
+    yield ConversationStore(db)
+    db.dispose()
+
+
+def test_the_index_check_catches_a_message_the_index_missed(sqlite_store) -> None:
+    """The check used above is not a formality: a row that skipped the trigger fails it."""
+    store = sqlite_store
+    coach = store.create_user("coach1")
+    store.insert_bulk(
+        BulkBatch(
+            sessions=[session_row(coach.id, "bulk-1", message_count=1, last_seq=1)],
+            messages=[message_row(coach.id, "bulk-1", 1, content="indexed")],
+        )
+    )
+    check_search_index(store)
+    with store.db.engine.begin() as connection:
+        connection.exec_driver_sql("DROP TRIGGER messages_fts_insert")
+        connection.exec_driver_sql(
+            "INSERT INTO messages (session_id, user_id, seq, role, content, status, "
+            "word_count, created_at, metadata) VALUES "
+            f"('bulk-1', {coach.id}, 2, 'user', 'not indexed', 'complete', 2, "
+            "'2026-03-01 09:30:00.000000', '{}')"
+        )
+    with pytest.raises(sa.exc.DatabaseError):
+        check_search_index(store)
+
+
+def test_a_failed_batch_leaves_nothing_and_the_next_one_works(store, coach) -> None:
+    good = BulkBatch(
+        sessions=[session_row(coach.id, "bulk-1", message_count=300, last_seq=300)],
+        messages=many_messages(coach.id, ["bulk-1"], 300),
+    )
+    clashing = many_messages(coach.id, ["bulk-2"], 300)
+    clashing[-1]["seq"] = 1  # (session_id, seq) is unique
+    with pytest.raises(sa.exc.IntegrityError):
+        store.insert_bulk(
+            BulkBatch(
+                sessions=[session_row(coach.id, "bulk-2", message_count=300, last_seq=300)],
+                messages=clashing,
+            )
+        )
+    assert raw(store, "SELECT count(*) FROM messages") == [(0,)]
+    # Two batches in one transaction, on the connection the failed batch used.
+    with store.db.writing() as session:
+        store.insert_bulk(good, session=session)
+        store.insert_bulk(
+            BulkBatch(
+                sessions=[session_row(coach.id, "bulk-3", message_count=1, last_seq=1)],
+                messages=[message_row(coach.id, "bulk-3", 1, content="Third marker999")],
+            ),
+            session=session,
+        )
+    assert raw(store, "SELECT count(*) FROM messages") == [(301,)]
+    if store.db.dialect == "sqlite":
+        check_search_index(store)
+    assert [hit.session_id for hit in store.search_messages(coach.id, "marker999")] == ["bulk-3"]

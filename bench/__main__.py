@@ -1,0 +1,157 @@
+"""python -m bench: the foundation issue's benchmarks on SQLite and PostgreSQL, as Markdown.
+
+Builds a demo corpus in a scratch database per dialect (a SQLite file in a
+temporary folder; a PostgreSQL database created and dropped on the server
+given), then times coach-scoped search beside a LIKE / ILIKE scan, appending
+one message, and archive import. The report goes to stdout, or with --output
+into a file: an existing file keeps everything outside its generated part.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench.corpus import CorpusSize
+from bench.machine import describe_machine
+from bench.report import BEGIN_MARK, END_MARK, has_marks, render, splice
+from bench.run import BenchOptions, DialectResult, run_dialect
+from bench.scratch import DIALECTS, check_postgres
+from core.errors import HuddleError
+
+DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+# The issue's corpus, and a small one for a smoke run (--quick).
+FULL = {
+    "messages": 1_000_000,
+    "sessions": 20_000,
+    "users": 50,
+    "runs": 3,
+    "appends": 1_000,
+    "import_messages": 100_000,
+}
+QUICK = {
+    "messages": 20_000,
+    "sessions": 400,
+    "users": 10,
+    "runs": 1,
+    "appends": 100,
+    "import_messages": 5_000,
+}
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text.replace("_", "").replace(",", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description="Benchmark search, append and import on SQLite and PostgreSQL.",
+    )
+    parser.add_argument(
+        "--dialect", choices=(*DIALECTS, "both"), default="both", help="default: both"
+    )
+    parser.add_argument(
+        "--postgres-url",
+        default=os.environ.get("BENCH_POSTGRES_URL", DEFAULT_POSTGRES_URL),
+        help="server on which a scratch database is created and dropped "
+        f"(default: $BENCH_POSTGRES_URL or {DEFAULT_POSTGRES_URL})",
+    )
+    parser.add_argument("--quick", action="store_true", help="a small corpus, for a smoke run")
+    for name in FULL:
+        flag = "--" + name.replace("_", "-")
+        parser.add_argument(
+            flag, type=_positive, help=f"default {FULL[name]:,} (--quick: {QUICK[name]:,})"
+        )
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--output", type=Path, help="write the report here instead of stdout")
+    args = parser.parse_args(argv)
+    sizes = QUICK if args.quick else FULL
+    for name, default in sizes.items():
+        if getattr(args, name) is None:
+            setattr(args, name, default)
+    if not args.sessions <= args.messages:
+        parser.error("--sessions cannot exceed --messages")
+    return args
+
+
+def _existing_report(path: Path | None) -> str | None:
+    return path.read_text(encoding="utf-8") if path is not None and path.exists() else None
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    args = parse_args(argv)
+    existing = _existing_report(args.output)
+    if existing is not None and not has_marks(existing):
+        # Checked before minutes of work, and never overwritten: it may be any file.
+        print(
+            f"bench: {args.output} exists but has no generated part to replace "
+            f"(between the lines {BEGIN_MARK} and {END_MARK}); choose another --output.",
+            file=sys.stderr,
+        )
+        return 1
+    dialects = list(DIALECTS) if args.dialect == "both" else [args.dialect]
+    servers = {"sqlite": "SQLite"}
+    notes = []
+    if "postgresql" in dialects:
+        try:
+            servers["postgresql"] = "PostgreSQL " + check_postgres(args.postgres_url)
+        except HuddleError as exc:
+            if args.dialect == "postgresql":
+                print(f"bench: {exc}", file=sys.stderr)
+                return 1
+            print(f"bench: {exc}; measuring SQLite only.", file=sys.stderr)
+            notes.append(f"PostgreSQL was not measured: {exc}")
+            dialects.remove("postgresql")
+    options = BenchOptions(
+        size=CorpusSize(users=args.users, sessions=args.sessions, messages=args.messages),
+        seed=args.seed,
+        runs=args.runs,
+        appends=args.appends,
+        import_messages=args.import_messages,
+        postgres_url=args.postgres_url,
+        # One clock for every database, so each gets the same corpus.
+        now=datetime.now(UTC),
+    )
+    started, clock = datetime.now(UTC), time.perf_counter()
+    results: list[DialectResult] = []
+    try:
+        for dialect in dialects:
+            # The second database gets the words picked from the first corpus (the same one).
+            queries = [timing.query for timing in results[0].queries] if results else None
+            results.append(run_dialect(dialect, servers[dialect], options, queries))
+    except HuddleError as exc:
+        print(f"bench: {exc}", file=sys.stderr)
+        return 1
+    report = render(
+        results,
+        describe_machine(),
+        shlex.join(["python", "-m", "bench", *argv]),
+        args.runs,
+        started,
+        time.perf_counter() - clock,
+        notes,
+    )
+    if args.output is None:
+        sys.stdout.write(report)
+        return 0
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(splice(_existing_report(args.output), report), encoding="utf-8")
+    print(f"bench: report written to {args.output}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

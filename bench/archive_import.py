@@ -1,0 +1,127 @@
+"""Archive import rate: a large slice of the corpus exported, then imported into an empty
+database through core.export.import_archive, as `python -m core import` does."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import text
+
+from bench.machine import postgres_cpu_seconds
+from core.export import import_archive, write_archive
+from core.store import ConversationStore
+
+
+@dataclass(frozen=True)
+class ArchiveSlice:
+    path: Path
+    coaches: int
+    sessions: int
+    messages: int
+    bytes: int
+    export_seconds: float
+
+
+@dataclass(frozen=True)
+class ImportTimings:
+    """The first import writes everything; the second of the same archive parses,
+    validates and matches every session by id, then writes nothing. Their difference
+    is the cost of writing."""
+
+    slice: ArchiveSlice
+    import_seconds: float
+    reimport_seconds: float
+    messages_added: int
+    # CPU seconds during the first import: this process (parsing, validating,
+    # preparing rows; SQLite's own work too) and the local PostgreSQL server.
+    client_cpu_seconds: float
+    server_cpu_seconds: float | None
+
+    @property
+    def rate(self) -> float:
+        return self.messages_added / self.import_seconds
+
+    @property
+    def write_seconds(self) -> float | None:
+        """None when the difference is lost in the noise (a small archive)."""
+        difference = self.import_seconds - self.reimport_seconds
+        return difference if difference > 0.1 * self.import_seconds else None
+
+    @property
+    def write_rate(self) -> float | None:
+        seconds = self.write_seconds
+        return None if seconds is None else self.messages_added / seconds
+
+
+def export_slice(store: ConversationStore, messages: int, path: Path) -> ArchiveSlice:
+    """One archive holding whole coaches, biggest first, until it has `messages` messages.
+
+    write_archive exports one coach; the coaches' archives are joined into one
+    (an archive names each session's owner, so one file can hold several).
+    """
+    with store.db.reading() as session:
+        coaches = session.execute(
+            text(
+                "SELECT user_id, count(*) AS n FROM messages GROUP BY user_id "
+                "ORDER BY n DESC, user_id"
+            )
+        ).all()
+    started = time.perf_counter()
+    archive: dict | None = None
+    taken = included = 0
+    for user_id, count in coaches:
+        buffer = io.StringIO()
+        write_archive(store, user_id, buffer)
+        part = json.loads(buffer.getvalue())
+        if archive is None:
+            archive = part
+        else:
+            archive["sessions"].extend(part["sessions"])
+            archive["drills"].extend(part["drills"])
+        taken += 1
+        included += count
+        if included >= messages:
+            break
+    if archive is None:
+        raise RuntimeError("The corpus has no messages to export.")
+    path.write_text(json.dumps(archive, ensure_ascii=False), encoding="utf-8")
+    return ArchiveSlice(
+        path=path,
+        coaches=taken,
+        sessions=len(archive["sessions"]),
+        messages=sum(len(chat["messages"]) for chat in archive["sessions"]),
+        bytes=path.stat().st_size,
+        export_seconds=time.perf_counter() - started,
+    )
+
+
+def time_import(store: ConversationStore, archive: ArchiveSlice) -> ImportTimings:
+    """Import the archive file into the (empty) store, then import it again."""
+    server_before = postgres_cpu_seconds() if store.db.dialect == "postgresql" else None
+    cpu_before = time.process_time()
+    started = time.perf_counter()
+    first = import_archive(store, archive.path)
+    import_seconds = time.perf_counter() - started
+    client_cpu = time.process_time() - cpu_before
+    server_after = postgres_cpu_seconds() if server_before is not None else None
+    server_cpu = None if server_after is None else server_after - server_before
+    started = time.perf_counter()
+    again = import_archive(store, archive.path)
+    reimport_seconds = time.perf_counter() - started
+    if again.messages_added or first.messages_added != archive.messages:
+        raise RuntimeError(
+            f"The import wrote {first.messages_added:,} of {archive.messages:,} messages and "
+            f"{again.messages_added:,} on the second run; the benchmark cannot be trusted."
+        )
+    return ImportTimings(
+        archive,
+        import_seconds,
+        reimport_seconds,
+        first.messages_added,
+        client_cpu_seconds=client_cpu,
+        server_cpu_seconds=server_cpu,
+    )

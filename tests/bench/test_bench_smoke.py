@@ -1,0 +1,59 @@
+"""python -m bench: a tiny SQLite run gives a report with every section (no timings asserted)."""
+
+from __future__ import annotations
+
+from bench.__main__ import main
+from bench.report import BEGIN_MARK, END_MARK
+
+TINY = [
+    "--dialect",
+    "sqlite",
+    "--quick",
+    "--messages",
+    "3000",
+    "--sessions",
+    "60",
+    "--users",
+    "3",
+    "--appends",
+    "20",
+    "--import-messages",
+    "500",
+]
+SECTIONS = (
+    "## Results",
+    "### Targets",
+    "### Search",
+    "### Append one message",
+    "### Archive import",
+    "### Demo data",
+)
+
+
+def test_a_tiny_run_writes_every_section_and_keeps_the_text_around_them(tmp_path) -> None:
+    output = tmp_path / "BENCHMARKS.md"
+    output.write_text(
+        f"# Benchmarks\n\nWritten by hand.\n\n{BEGIN_MARK}\nold\n{END_MARK}\n\nAfter.\n"
+    )
+
+    assert main([*TINY, "--output", str(output)]) == 0
+
+    report = output.read_text()
+    assert report.startswith("# Benchmarks\n\nWritten by hand.\n\n" + BEGIN_MARK)
+    assert report.endswith(END_MARK + "\n\nAfter.\n")
+    assert "\nold\n" not in report
+    for section in SECTIONS:
+        assert section in report
+    for kind in ("rare word", "common word", "phrase", "two words"):
+        assert f"| {kind} | `" in report
+    assert "Command: `python -m bench --dialect sqlite --quick" in report
+
+
+def test_an_existing_file_without_marks_is_refused_and_left_alone(tmp_path, capsys) -> None:
+    notes = tmp_path / "NOTES.md"
+    notes.write_text("# Someone's notes\n")
+
+    assert main([*TINY, "--output", str(notes)]) == 1
+
+    assert notes.read_text() == "# Someone's notes\n"
+    assert "has no generated part" in capsys.readouterr().err
