@@ -93,9 +93,8 @@ class Database:
         self.engine = make_engine(self.url)
         self.dialect = self.engine.dialect.name
         self._read = sessionmaker(self.engine, expire_on_commit=False)
-        self._write = sessionmaker(
-            self.engine.execution_options(**{_WRITE_OPTION: True}), expire_on_commit=False
-        )
+        self._write_engine = self.engine.execution_options(**{_WRITE_OPTION: True})
+        self._write = sessionmaker(self._write_engine, expire_on_commit=False)
 
     @contextlib.contextmanager
     def reading(self) -> Iterator[Session]:
@@ -107,6 +106,12 @@ class Database:
         """A write transaction: committed when the block ends, rolled back on error."""
         with unavailable_as_error(self.url), self._write() as session, session.begin():
             yield session
+
+    @contextlib.contextmanager
+    def writing_connection(self) -> Iterator[Connection]:
+        """A write transaction on a bare connection, for the hot path that needs no ORM."""
+        with unavailable_as_error(self.url), self._write_engine.begin() as connection:
+            yield connection
 
     def check(self) -> None:
         """Raise StorageUnavailable unless the database answers."""

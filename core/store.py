@@ -9,7 +9,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    Integer,
     Select,
+    String,
+    bindparam,
     delete,
     exists,
     func,
@@ -38,6 +41,7 @@ from core.models import (
     Setting,
     ToolCall,
     User,
+    UTCDateTime,
     new_id,
     utcnow,
 )
@@ -109,6 +113,37 @@ def clean_tag(tag: str) -> str:
     """Tags are short, trimmed and lower case, so "U12" and "u12 " are one tag."""
     tag = clean_text(tag, what="tag", max_chars=MAX_TAG_CHARS).strip().lower()
     return " ".join(tag.split())
+
+
+def _bump_session(*, with_preview: bool):
+    """UPDATE chat_sessions' counters for one appended message, returning the new seq."""
+    table = ChatSession.__table__
+    values: dict[str, Any] = {
+        "last_seq": table.c.last_seq + 1,
+        "message_count": table.c.message_count + 1,
+        "word_count": table.c.word_count + bindparam("b_words", type_=Integer()),
+        "last_message_at": bindparam("b_at", type_=UTCDateTime()),
+        "updated_at": bindparam("b_at", type_=UTCDateTime()),
+    }
+    if with_preview:
+        values["preview"] = bindparam("b_preview", type_=String())
+    return (
+        update(table)
+        .where(table.c.id == bindparam("b_sid"), table.c.user_id == bindparam("b_uid"))
+        .values(**values)
+        .returning(table.c.last_seq)
+    )
+
+
+_BUMP = _bump_session(with_preview=False)
+_BUMP_WITH_PREVIEW = _bump_session(with_preview=True)
+_INSERT_MESSAGE = insert(Message.__table__).returning(Message.__table__.c.id)
+# Column name -> ORM attribute, for every column add_message writes (all but id).
+_MESSAGE_FIELDS = tuple(
+    (column.name, "metadata_" if column.name == "metadata" else column.name)
+    for column in Message.__table__.columns
+    if column.name != "id"
+)
 
 
 class ConversationStore:
@@ -496,46 +531,43 @@ class ConversationStore:
         _check_choice(role, MESSAGE_ROLES, "role")
         _check_choice(status, MESSAGE_STATUSES, "status")
         content = clean_text(content, what="message", max_chars=MAX_STORED_CHARS, allow_empty=True)
-        now = created_at or utcnow()
-        words = count_words(content)
-        counters: dict[str, Any] = {
-            "last_seq": ChatSession.last_seq + 1,
-            "message_count": ChatSession.message_count + 1,
-            "word_count": ChatSession.word_count + words,
-            "last_message_at": now,
-            "updated_at": now,
+        message = Message(
+            session_id=str(session_id),
+            user_id=user_id,
+            role=role,
+            content=content,
+            blocks=blocks,
+            status=status,
+            error=error,
+            model=model,
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            word_count=count_words(content),
+            latency_ms=latency_ms,
+            created_at=created_at or utcnow(),
+            metadata_=metadata or {},
+        )
+        has_text = bool(content.strip())
+        bump = {
+            "b_sid": message.session_id,
+            "b_uid": user_id,
+            "b_words": message.word_count,
+            "b_at": message.created_at,
         }
-        if content.strip():
-            counters["preview"] = make_preview(content)
-        with self.db.writing() as session:
-            # Bumping last_seq locks the session row (PostgreSQL) under the
-            # write lock (SQLite), so concurrent appends get 1, 2, 3 … in turn.
-            seq = session.scalar(
-                update(ChatSession)
-                .where(ChatSession.id == str(session_id), ChatSession.user_id == user_id)
-                .values(**counters)
-                .returning(ChatSession.last_seq)
-            )
+        if has_text:
+            bump["b_preview"] = make_preview(content)
+        # Every chat turn appends several messages, so this path skips the ORM's unit
+        # of work: two prebuilt statements on one connection. Bumping last_seq locks
+        # the session row (PostgreSQL) under the write lock (SQLite), so concurrent
+        # appends get 1, 2, 3 … in turn.
+        with self.db.writing_connection() as connection:
+            seq = connection.execute(_BUMP_WITH_PREVIEW if has_text else _BUMP, bump).scalar()
             if seq is None:
                 raise NotFound("That conversation was not found.")
-            message = Message(
-                session_id=str(session_id),
-                user_id=user_id,
-                seq=seq,
-                role=role,
-                content=content,
-                blocks=blocks,
-                status=status,
-                error=error,
-                model=model,
-                input_tokens=input_tokens,
-                output_tokens=output_tokens,
-                word_count=words,
-                latency_ms=latency_ms,
-                created_at=now,
-                metadata_=metadata or {},
-            )
-            session.add(message)
+            message.seq = seq
+            message.id = connection.execute(
+                _INSERT_MESSAGE, {name: getattr(message, attr) for name, attr in _MESSAGE_FIELDS}
+            ).scalar_one()
         return message
 
     def update_message(
