@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sqlalchemy import event, text
 
 import core.search
 from core.db import Database
@@ -320,6 +323,180 @@ def test_relevance_ranks_the_newest_pool_then_continues_newest_first(
     hits = [content.split("note ")[1] for page in pages for content in page]
     # The 3 newest, best first (here: oldest of them first); then the rest newest first.
     assert hits == ["4", "5", "6", "3", "2", "1", "0"]
+
+
+# ------------------------------------------------ every way to a page
+
+# Each database finds a page one of two ways, chosen by what the statement
+# sees (core.search explains why): SQLite reads all of a coach's matches in
+# ascending order when there are fewer than FEW_MATCHES, else newest first;
+# PostgreSQL walks the coach's newest messages when a probe of the newest
+# PROBE_ROWS finds matches dense enough, and scans the GIN index when it does
+# not or when the walk falls short. These settings force each way on small
+# data; the pages must not depend on the way taken.
+WAYS = {
+    "newest first, walk then GIN": {"FEW_MATCHES": 1, "PROBE_ROWS": 10, "WALK_MOST": 1_000},
+    "all matches at once, GIN only": {"FEW_MATCHES": 1_000, "PROBE_ROWS": 10, "WALK_MOST": 1},
+}
+
+
+@dataclass(frozen=True)
+class Note:
+    minute: int
+    content: str
+    role: str
+    kind: str
+
+
+@pytest.fixture
+def timeline(store, coach) -> list[Note]:
+    """40 notes a minute apart, newest first: "alpha" in each of the newest 12 and in
+    every fifth before them, "beta" in two old ones; roles alternate, every third is in a
+    drill session."""
+    sessions = {kind: add_session(store, coach, kind.title(), kind) for kind in ("chat", "drill")}
+    notes = []
+    for minute in range(40):
+        words = [f"note{minute}"]
+        words += ["alpha"] if minute >= 28 or minute % 5 == 0 else []
+        words += ["beta"] if minute in (1, 2) else []
+        note = Note(
+            minute,
+            " ".join(words),
+            "assistant" if minute % 2 else "user",
+            "drill" if minute % 3 == 0 else "chat",
+        )
+        say(store, coach, sessions[note.kind], note.content, role=note.role, minutes=minute)
+        notes.append(note)
+    return notes[::-1]
+
+
+def take_way(monkeypatch, way: str) -> None:
+    for name, value in WAYS[way].items():
+        monkeypatch.setattr(core.search, name, value)
+
+
+# Queries over the timeline, with which notes they match (by their words).
+TIMELINE_QUERIES = {
+    "alpha": lambda words: "alpha" in words,
+    "beta": lambda words: "beta" in words,
+    "alpha -beta": lambda words: "alpha" in words and "beta" not in words,
+    "alpha OR beta": lambda words: bool({"alpha", "beta"} & words),
+}
+SLICES = {
+    "no filter": ({}, lambda note: True),
+    "role": ({"role": "assistant"}, lambda note: note.role == "assistant"),
+    "kind": ({"kind": "drill"}, lambda note: note.kind == "drill"),
+    "until": ({"until": T0 + timedelta(minutes=30)}, lambda note: note.minute < 30),
+    "since": ({"since": T0 + timedelta(minutes=10)}, lambda note: note.minute >= 10),
+}
+
+
+def matching(timeline: list[Note], query: str, keep) -> list[str]:
+    """The contents of the notes `query` matches and `keep` keeps, newest first."""
+    matches = TIMELINE_QUERIES[query]
+    return [n.content for n in timeline if matches(set(n.content.split())) and keep(n)]
+
+
+@pytest.mark.parametrize("way", WAYS)
+@pytest.mark.parametrize("query", TIMELINE_QUERIES)
+def test_recent_pages_are_exact_whichever_way_they_are_found(
+    store, coach, timeline, monkeypatch, way, query
+):
+    take_way(monkeypatch, way)
+    for name, (options, keep) in SLICES.items():
+        expected = matching(timeline, query, keep)
+        # Pages of 5: on PostgreSQL the first ones are walked, the later ones
+        # need more matches than the walk's window holds and take the GIN scan.
+        for offset in range(0, len(expected) + 5, 5):
+            page = found(store, coach, query, order="recent", limit=5, offset=offset, **options)
+            assert page == expected[offset : offset + 5], (name, offset)
+
+
+@pytest.mark.parametrize("way", WAYS)
+def test_relevance_pages_do_not_depend_on_the_way(store, coach, timeline, monkeypatch, way):
+    monkeypatch.setattr(core.search, "RANKING_POOL", 7)
+    whole = {
+        name: found(store, coach, "alpha OR beta", limit=100, **options)
+        for name, (options, _) in SLICES.items()
+    }
+    for name, (_, keep) in SLICES.items():
+        assert sorted(whole[name]) == sorted(matching(timeline, "alpha OR beta", keep)), name
+    take_way(monkeypatch, way)
+    for name, (options, _) in SLICES.items():
+        for offset in range(0, len(whole[name]) + 4, 4):
+            page = found(store, coach, "alpha OR beta", limit=4, offset=offset, **options)
+            assert page == whole[name][offset : offset + 4], (name, offset)
+
+
+def _plan_nodes(node: dict) -> Iterator[dict]:
+    yield node
+    for child in node.get("Plans", []):
+        yield from _plan_nodes(child)
+
+
+def gin_scans(store: ConversationStore, user_id: int, query: str, **options) -> int:
+    """How many times the statement of one search scanned ix_messages_search on PostgreSQL,
+    read from EXPLAIN ANALYZE of the very statement and values search_messages sent."""
+    sent = []
+
+    def capture(connection, cursor, statement, parameters, context, executemany) -> None:
+        sent.append((statement, parameters))
+
+    event.listen(store.db.engine, "before_cursor_execute", capture)
+    try:
+        store.search_messages(user_id, query, **options)
+    finally:
+        event.remove(store.db.engine, "before_cursor_execute", capture)
+    statement, parameters = sent[-1]
+    with store.db.engine.connect() as connection:
+        # The test's table holds one coach, whose messages are cheaper to
+        # read in full than through an index; in a shared table they are not.
+        connection.exec_driver_sql("SET enable_seqscan = off")
+        [plan] = connection.exec_driver_sql(
+            "EXPLAIN (ANALYZE, FORMAT JSON) " + statement, parameters
+        ).scalar()
+    return sum(
+        node["Actual Loops"]
+        for node in _plan_nodes(plan["Plan"])
+        if node.get("Index Name") == "ix_messages_search"
+    )
+
+
+def test_postgresql_scans_the_gin_index_only_when_the_walk_falls_short(postgres_url, monkeypatch):
+    take_way(monkeypatch, "newest first, walk then GIN")
+    monkeypatch.setattr(core.search, "RANKING_POOL", 5)
+    db = Database(postgres_url)
+    try:
+        store = ConversationStore(db)
+        user = store.create_user("walker")
+        chat = add_session(store, user, "Chat")
+        for minute in range(40):
+            dense = minute >= 28 or minute % 5 == 0  # the timeline fixture's "alpha"
+            say(store, user, chat, "alpha" if dense else "beta", minutes=minute)
+        # Older messages and fresh statistics, so that the planner sees a
+        # coach with a history, as it would in use.
+        with db.engine.connect() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO messages (session_id, user_id, seq, role, content, created_at, "
+                    "metadata) SELECT :chat, :user_id, 100 + n, 'user', 'older note', "
+                    "CAST(:t0 AS timestamptz) - n * interval '1 minute', '{}' "
+                    "FROM generate_series(1, 3000) AS n"
+                ),
+                {"chat": chat, "user_id": user.id, "t0": T0},
+            )
+            connection.execute(text("ANALYZE messages"))
+            connection.commit()
+        # The newest 10 all match: a walk of 12 messages fills a page of 5.
+        assert gin_scans(store, user.id, "alpha", order="recent", limit=5) == 0
+        assert gin_scans(store, user.id, "alpha", limit=5) == 0
+        # 20 newest matches are more than all 18: the walk falls short.
+        assert gin_scans(store, user.id, "alpha", order="recent", limit=5, offset=15) == 1
+        # The probe finds no "beta" among the newest 10: no walk at all.
+        assert gin_scans(store, user.id, "beta", order="recent", limit=5) == 1
+        assert gin_scans(store, user.id, "beta", limit=5) == 1
+    finally:
+        db.dispose()
 
 
 # ---------------------------------------------------------- kept in step
