@@ -321,25 +321,30 @@ def test_concurrent_appends_keep_seq_dense(store, coach):
     assert (chat.message_count, chat.last_seq, chat.word_count) == (800, 800, 800 * 4)
 
 
-def test_concurrent_migrate_is_safe(database_url):
-    """Two processes starting at once: both migrate, the schema ends up at head once."""
+def _migrate_at_once(url: str, starts: int = 4) -> list[BaseException]:
+    """Start the app `starts` times at once (each with its own engine); the errors they hit."""
     errors: list[BaseException] = []
 
     def start_app() -> None:
-        database = Database(database_url)
+        database = Database(url)
         try:
             database.migrate()
-        except BaseException as exc:
+        except BaseException as exc:  # collected: a thread cannot fail the test itself
             errors.append(exc)
         finally:
             database.dispose()
 
-    threads = [threading.Thread(target=start_app) for _ in range(4)]
+    threads = [threading.Thread(target=start_app) for _ in range(starts)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert errors == []
+    return errors
+
+
+def test_concurrent_migrate_is_safe(database_url):
+    """Several processes starting at once: all migrate, the schema ends up at head once."""
+    assert _migrate_at_once(database_url) == []
     database = Database(database_url)
     assert _count(database, "SELECT count(*) FROM alembic_version") == 1
     database.dispose()
@@ -347,23 +352,7 @@ def test_concurrent_migrate_is_safe(database_url):
 
 def test_fresh_database_migrates_concurrently(tmp_path):
     url = f"sqlite:///{tmp_path / 'new' / 'huddle.db'}"
-    errors: list[BaseException] = []
-
-    def start_app() -> None:
-        database = Database(url)
-        try:
-            database.migrate()
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            database.dispose()
-
-    threads = [threading.Thread(target=start_app) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    assert _migrate_at_once(url) == []
     database = Database(url)
     assert _count(database, "SELECT count(*) FROM users") == 0
     database.dispose()
