@@ -20,37 +20,41 @@ def session_downloads(services: Services, user_id: int, session: ChatSession) ->
     """A Download menu for one conversation. Files are built only when a button is clicked."""
     store, session_id = services.store, session.id
     stem = file_stem(session.title)
-    with st.popover("Download", icon=":material/download:"):
-        st.download_button(
+    formats = (
+        (
             "Markdown",
-            data=lambda: session_markdown(store, user_id, session_id),
-            file_name=f"{stem}.md",
-            mime="text/markdown",
-            key=f"huddle_download_md_{session_id}",
-            icon=":material/description:",
-            on_click="ignore",
-            width="stretch",
-        )
-        st.download_button(
+            "md",
+            "text/markdown",
+            ":material/description:",
+            lambda: session_markdown(store, user_id, session_id),
+        ),
+        (
             "CSV (spreadsheet)",
-            data=lambda: csv_bytes(store, user_id, session_ids=[session_id]),
-            file_name=f"{stem}.csv",
-            mime="text/csv",
-            key=f"huddle_download_csv_{session_id}",
-            icon=":material/table:",
-            on_click="ignore",
-            width="stretch",
-        )
-        st.download_button(
+            "csv",
+            "text/csv",
+            ":material/table:",
+            lambda: csv_bytes(store, user_id, session_ids=[session_id]),
+        ),
+        (
             "JSON archive",
-            data=lambda: archive_bytes(store, user_id, session_ids=[session_id]),
-            file_name=f"{stem}.json",
-            mime="application/json",
-            key=f"huddle_download_json_{session_id}",
-            icon=":material/data_object:",
-            on_click="ignore",
-            width="stretch",
-        )
+            "json",
+            "application/json",
+            ":material/data_object:",
+            lambda: archive_bytes(store, user_id, session_ids=[session_id]),
+        ),
+    )
+    with st.popover("Download", icon=":material/download:"):
+        for label, extension, mime, icon, build in formats:
+            st.download_button(
+                label,
+                data=build,
+                file_name=f"{stem}.{extension}",
+                mime=mime,
+                key=f"huddle_download_{extension}_{session_id}",
+                icon=icon,
+                on_click="ignore",
+                width="stretch",
+            )
 
 
 def drill_download(drill: Drill) -> None:
