@@ -1,5 +1,5 @@
 """Archive import rate: a large slice of the corpus exported, then imported into an empty
-database through core.export.import_archive, as `python -m core import` does."""
+database through core.archive_in.import_archive, as `python -m core import` does."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from pathlib import Path
 from sqlalchemy import text
 
 from bench.machine import postgres_cpu_seconds
-from core.export import import_archive, write_archive
+from core.archive_in import import_archive
+from core.archive_out import write_archive
 from core.store import ConversationStore
 
 

@@ -217,7 +217,7 @@ def render(
                 ("p50 / p95 ms", lambda r: _p50_p95(r.appends)),
             ],
         ),
-        "### Archive import (`core.export.import_archive` from a file, into an empty database)",
+        "### Archive import (`core.archive_in.import_archive` from a file, into an empty database)",
         _rows_by_dialect(
             results,
             [

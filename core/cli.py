@@ -24,18 +24,15 @@ import bcrypt
 from alembic.runtime.migration import MigrationContext
 
 from core import analytics, demo
+from core.archive_out import write_archive
 from core.config import load_settings
+from core.csv_export import write_csv
 from core.db import Database, describe_database
 from core.engine import ChatEngine, TurnError, write_turn
 from core.errors import HuddleError, NotFound, ValidationError
-from core.export import (
-    format_time,
-    import_archive,
-    session_markdown,
-    write_archive,
-    write_csv,
-    write_markdown_zip,
-)
+from core.export_batches import format_time
+from core.file_import import ImportPreview, OwnerNeeded, import_file, preview_import
+from core.markdown_export import session_markdown, write_markdown_zip
 from core.models import SESSION_KINDS, USER_ROLES
 from core.search import MAX_LIMIT
 from core.store import ConversationStore
@@ -225,16 +222,39 @@ def run_user_list(args: argparse.Namespace, store: ConversationStore) -> int:
     return 0
 
 
+def _print_preview(preview: ImportPreview) -> None:
+    _say(
+        f"{preview.format_label}: {_count(preview.sessions, 'session')}, "
+        f"{_count(preview.messages, 'message')} and {_count(preview.drills, 'drill')}."
+    )
+    if preview.already_there:
+        _say(f"Already there (would be skipped): {_count(preview.already_there, 'session')}.")
+    for title in preview.titles:
+        _say(f"  {one_line(title)}")
+    if preview.sessions > len(preview.titles):
+        _say(f"  … and {_count(preview.sessions - len(preview.titles), 'more session')}")
+    _say("Dry run: nothing was written.")
+
+
 def run_import(args: argparse.Namespace, store: ConversationStore) -> int:
     if args.user is not None:
         store.get_user(args.user)
     if args.path == "-":
-        result = import_archive(store, sys.stdin.buffer, as_user=args.user)
+        source: Path | IO[bytes] = sys.stdin.buffer
     else:
-        path = Path(args.path)
-        if not path.is_file():
+        source = Path(args.path)
+        if not source.is_file():
             raise ValidationError(f"There is no file {args.path}.")
-        result = import_archive(store, path, as_user=args.user)
+    try:
+        if args.dry_run:
+            _print_preview(preview_import(store, source, as_user=args.user))
+            return 0
+        result = import_file(store, source, as_user=args.user)
+    except OwnerNeeded as exc:
+        raise ValidationError(
+            f"A {exc.format_label} does not say which coach it belongs to; "
+            "give one with --user USERNAME."
+        ) from None
 
     def skipped(count: int) -> str:
         return f" ({count:,} already there)" if count else ""
@@ -435,10 +455,17 @@ def _add_user(commands: Any, common: argparse.ArgumentParser) -> None:
 
 def _add_import(commands: Any, common: argparse.ArgumentParser) -> None:
     command = commands.add_parser(
-        "import", parents=[common], help="import a JSON archive, whole or not at all"
+        "import",
+        parents=[common],
+        help="import a Huddle archive, a ChatGPT or a Claude.ai export, whole or not at all",
+        description="The format is detected: a Huddle JSON archive, or a ChatGPT or Claude.ai "
+        "export (conversations.json or the export zip). Foreign exports need --user.",
     )
-    command.add_argument("path", metavar="PATH", help="the archive file, or - for stdin")
+    command.add_argument("path", metavar="PATH", help="the file, or - for stdin")
     command.add_argument("--user", metavar="USERNAME", help="give every session to this user")
+    command.add_argument(
+        "--dry-run", action="store_true", help="show what would be imported; write nothing"
+    )
     command.set_defaults(run=run_import)
 
 

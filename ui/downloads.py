@@ -6,7 +6,9 @@ import re
 
 import streamlit as st
 
-from core.export import archive_bytes, csv_bytes, drill_markdown, session_markdown
+from core.archive_out import archive_bytes
+from core.csv_export import csv_bytes
+from core.markdown_export import drill_markdown, session_markdown
 from core.models import ChatSession, Drill
 from ui.services import Services
 

@@ -380,6 +380,69 @@ def test_import_of_a_malformed_archive_writes_nothing(cli, store, history, tmp_p
     assert {table: count(store, table) for table in before} == before
 
 
+IMPORTS = PROJECT_ROOT / "tests" / "fixtures" / "imports"
+
+
+def test_import_of_chatgpt_and_claude_exports(cli, store, coach, tmp_path) -> None:
+    chatgpt = str(IMPORTS / "chatgpt-conversations.json")
+    run = cli("import", chatgpt, "--user", "coach1")
+    assert (run.code, run.err) == (0, "")
+    assert run.out == "Imported 2 sessions, 6 messages, 0 tool calls and 0 drills.\n"
+    assert cli("import", chatgpt, "--user", "coach1").out == (
+        "Imported 0 sessions (2 already there), 0 messages, 0 tool calls and 0 drills.\n"
+    )
+
+    export_zip = tmp_path / "claude-export.zip"
+    with zipfile.ZipFile(export_zip, "w") as bundle:
+        bundle.write(IMPORTS / "claude-conversations.json", "data-2026/conversations.json")
+    run = cli("import", str(export_zip), "--user", "coach1")
+    assert run.out == "Imported 2 sessions, 4 messages, 0 tool calls and 0 drills.\n"
+    assert json.loads(cli("stats", "--user", "coach1", "--json").out)["messages"] == 10
+
+    before = {table: count(store, table) for table in ("users", "chat_sessions", "messages")}
+    assert one_error_line(cli("import", chatgpt)) == (
+        "error: A ChatGPT export does not say which coach it belongs to; "
+        "give one with --user USERNAME."
+    )
+    not_json = tmp_path / "notes.txt"
+    not_json.write_text("just some notes")
+    assert one_error_line(cli("import", str(not_json), "--user", "coach1")) == (
+        "error: This file is neither JSON nor a zip archive."
+    )
+    assert {table: count(store, table) for table in before} == before
+
+
+def test_import_dry_run_prints_the_preview_and_writes_nothing(cli, store, coach) -> None:
+    chatgpt = str(IMPORTS / "chatgpt-conversations.json")
+    before = {table: count(store, table) for table in ("users", "chat_sessions", "messages")}
+    run = cli("import", chatgpt, "--user", "coach1", "--dry-run")
+    assert (run.code, run.err) == (0, "")
+    assert run.out == (
+        "ChatGPT export: 2 sessions, 6 messages and 0 drills.\n"
+        "  Warm-ups for U10\n"
+        "  Pressing triggers\n"
+        "Dry run: nothing was written.\n"
+    )
+    assert {table: count(store, table) for table in before} == before
+
+    assert cli("import", chatgpt, "--user", "coach1").code == 0
+    again = cli("import", chatgpt, "--user", "coach1", "--dry-run")
+    assert "Already there (would be skipped): 2 sessions.\n" in again.out
+
+
+def test_import_dry_run_of_an_archive_naming_its_users(cli, store, history, tmp_path) -> None:
+    archive = tmp_path / "coach1.json"
+    assert cli("export", "--user", "coach1", "--format", "json", "-o", str(archive)).code == 0
+    run = cli("import", str(archive), "--dry-run")
+    assert run.out == (
+        "Huddle archive: 2 sessions, 4 messages and 0 drills.\n"
+        "Already there (would be skipped): 2 sessions.\n"
+        "  Rondo ideas\n"
+        "  Pressing\n"
+        "Dry run: nothing was written.\n"
+    )
+
+
 # ------------------------------------------------------------------- the database
 
 

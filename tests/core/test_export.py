@@ -16,19 +16,17 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from core import export
+from core import export_batches
+from core.archive_in import import_archive
+from core.archive_out import archive_bytes, write_archive
+from core.archive_rows import ImportResult
+from core.csv_export import CSV_COLUMNS, csv_bytes, write_csv
 from core.db import Database
 from core.errors import ArchiveError, NotFound
-from core.export import (
-    CSV_COLUMNS,
-    ImportResult,
-    csv_bytes,
+from core.markdown_export import (
     drill_markdown,
-    import_archive,
     markdown_bytes,
     session_markdown,
-    write_archive,
-    write_csv,
     write_markdown_zip,
 )
 from core.store import ConversationStore
@@ -316,7 +314,7 @@ def test_another_coachs_sessions_never_leave_in_an_export(store, coach, other_co
 
 def test_export_pages_through_sessions_messages_and_drills(store, coach, empty_store, monkeypatch):
     # Tiny pages make a small corpus cross every page and batch boundary.
-    monkeypatch.setattr(export, "_PAGE", 3)
+    monkeypatch.setattr(export_batches, "PAGE", 3)
     sessions = []
     for number in range(7):
         chat = store.create_session(coach.id, title=f"Session {number}")
@@ -820,7 +818,7 @@ def test_drill_markdown_is_a_card(store, coach):
 
 
 def test_archive_bytes_is_the_streamed_archive(store, coach, corpus):
-    data = export.archive_bytes(store, coach.id, session_ids=[corpus.plan])
+    data = archive_bytes(store, coach.id, session_ids=[corpus.plan])
     archive = json.loads(data.decode("utf-8"))
     assert [session["id"] for session in archive["sessions"]] == [corpus.plan]
 
