@@ -84,6 +84,9 @@ def _missing_value(column: Column) -> Callable[[dict[str, Any]], Any]:
     """What an absent key becomes: the column's default, as the ORM would have used it."""
     if column.table is Message.__table__ and column.name == "word_count":
         return lambda row: count_words(row.get("content") or "")
+    if column.table is ChatSession.__table__ and column.name == "last_activity_at":
+        # Derived, so callers (archive import, demo-data) never have to know of it.
+        return lambda row: row.get("last_message_at") or row["created_at"]
     default = column.default
     if default is None:
         return lambda row: None

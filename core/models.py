@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -85,9 +86,28 @@ class User(Base):
 
 class ChatSession(Base):
     __tablename__ = "chat_sessions"
+    # One index per history sort, in the ORDER BY's own order (see
+    # migrations/versions/0002_session_listing_indexes.py and core/session_list.py).
     __table_args__ = (
-        Index("ix_chat_sessions_user_recent", "user_id", "last_message_at"),
-        Index("ix_chat_sessions_user_created", "user_id", "created_at"),
+        *(
+            Index(
+                f"ix_chat_sessions_list_{sort}",
+                "user_id",
+                text("pinned DESC"),
+                text(f"{key} {direction}"),
+                text(f"id {direction}"),
+                "archived",
+                "kind",
+                *(["title"] if sort == "title" else []),
+            )
+            for sort, key, direction in (
+                ("recent", "last_activity_at", "DESC"),
+                ("created", "created_at", "DESC"),
+                ("title", "lower(title)", "ASC"),
+                ("messages", "message_count", "DESC"),
+                ("words", "word_count", "DESC"),
+            )
+        ),
         Index("ix_chat_sessions_drill", "drill_id"),
     )
 
@@ -109,6 +129,9 @@ class ChatSession(Base):
     # dense under concurrent writers on both databases.
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
     last_message_at: Mapped[datetime | None]
+    # coalesce(last_message_at, created_at), stored so that "recent" and the
+    # date range are one indexed column; every write path sets it.
+    last_activity_at: Mapped[datetime] = mapped_column(default=utcnow)
     preview: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -124,7 +147,7 @@ class ChatSession(Base):
 
 class SessionTag(Base):
     __tablename__ = "session_tags"
-    __table_args__ = (Index("ix_session_tags_tag", "tag"),)
+    __table_args__ = (Index("ix_session_tags_tag_session", "tag", "session_id"),)
 
     session_id: Mapped[str] = mapped_column(
         String(36), ForeignKey("chat_sessions.id", ondelete="CASCADE"), primary_key=True
@@ -164,7 +187,7 @@ class ToolCall(Base):
     __table_args__ = (
         Index("ix_tool_calls_session", "session_id"),
         Index("ix_tool_calls_message", "message_id"),
-        Index("ix_tool_calls_user_name", "user_id", "name"),
+        Index("ix_tool_calls_user_name_session", "user_id", "name", "session_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

@@ -14,7 +14,6 @@ from sqlalchemy import (
     String,
     bindparam,
     delete,
-    exists,
     func,
     insert,
     or_,
@@ -37,7 +36,6 @@ from core.models import (
     ChatSession,
     Drill,
     Message,
-    SessionTag,
     Setting,
     ToolCall,
     User,
@@ -45,41 +43,20 @@ from core.models import (
     new_id,
     utcnow,
 )
+from core.session_list import MAX_TAG_CHARS as MAX_TAG_CHARS
+from core.session_list import MAX_TAGS as MAX_TAGS
+from core.session_list import SESSION_SORTS as SESSION_SORTS
+from core.session_list import SessionFilter as SessionFilter
+from core.session_list import SessionListing
+from core.session_list import SessionPage as SessionPage
+from core.session_list import SessionsSummary as SessionsSummary
+from core.session_list import clean_tag as clean_tag
+from core.session_list import session_conditions as session_conditions
 from core.text import clean_text, count_words, make_preview
 
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{1,63}$")
 MAX_TITLE_CHARS = 200
-MAX_TAG_CHARS = 64
-MAX_TAGS = 20
 MAX_STORED_CHARS = 1_000_000
-SESSION_SORTS = ("recent", "created", "title", "messages")
-
-
-@dataclass(frozen=True)
-class SessionFilter:
-    """What list_sessions keeps. None means "either"; archived sessions are hidden by default."""
-
-    kind: str | None = None
-    pinned: bool | None = None
-    archived: bool | None = False
-    tag: str | None = None
-    tool: str | None = None
-    drill_id: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-    title_contains: str | None = None
-
-
-@dataclass(frozen=True)
-class SessionPage:
-    items: list[ChatSession]
-    total: int
-    offset: int
-    limit: int
-
-    @property
-    def has_more(self) -> bool:
-        return self.offset + len(self.items) < self.total
 
 
 @dataclass
@@ -109,12 +86,6 @@ def _clean_title(title: str) -> str:
     return " ".join(title.split())
 
 
-def clean_tag(tag: str) -> str:
-    """Tags are short, trimmed and lower case, so "U12" and "u12 " are one tag."""
-    tag = clean_text(tag, what="tag", max_chars=MAX_TAG_CHARS).strip().lower()
-    return " ".join(tag.split())
-
-
 def _bump_session(*, with_preview: bool):
     """UPDATE chat_sessions' counters for one appended message, returning the new seq."""
     table = ChatSession.__table__
@@ -123,6 +94,7 @@ def _bump_session(*, with_preview: bool):
         "message_count": table.c.message_count + 1,
         "word_count": table.c.word_count + bindparam("b_words", type_=Integer()),
         "last_message_at": bindparam("b_at", type_=UTCDateTime()),
+        "last_activity_at": bindparam("b_at", type_=UTCDateTime()),
         "updated_at": bindparam("b_at", type_=UTCDateTime()),
     }
     if with_preview:
@@ -146,7 +118,7 @@ _MESSAGE_FIELDS = tuple(
 )
 
 
-class ConversationStore:
+class ConversationStore(SessionListing):
     """The only door to the tables. Every by-id call takes the acting user and filters on it."""
 
     def __init__(self, db: Database) -> None:
@@ -303,6 +275,7 @@ class ConversationStore:
             preview="",
             created_at=now,
             updated_at=now,
+            last_activity_at=now,
             tags=[],
         )
         with self.db.writing() as session:
@@ -326,88 +299,6 @@ class ConversationStore:
         return select(ChatSession).where(
             ChatSession.id == str(session_id), ChatSession.user_id == user_id
         )
-
-    def _session_conditions(self, user_id: int, filters: SessionFilter) -> list[Any]:
-        conditions: list[Any] = [ChatSession.user_id == user_id]
-        if filters.kind is not None:
-            conditions.append(
-                ChatSession.kind == _check_choice(filters.kind, SESSION_KINDS, "kind")
-            )
-        if filters.pinned is not None:
-            conditions.append(ChatSession.pinned == filters.pinned)
-        if filters.archived is not None:
-            conditions.append(ChatSession.archived == filters.archived)
-        if filters.drill_id is not None:
-            conditions.append(ChatSession.drill_id == filters.drill_id)
-        if filters.tag:
-            conditions.append(
-                exists().where(
-                    SessionTag.session_id == ChatSession.id,
-                    SessionTag.tag == clean_tag(filters.tag),
-                )
-            )
-        if filters.tool:
-            conditions.append(
-                exists().where(
-                    ToolCall.session_id == ChatSession.id,
-                    ToolCall.user_id == user_id,
-                    ToolCall.name == filters.tool,
-                )
-            )
-        activity = func.coalesce(ChatSession.last_message_at, ChatSession.created_at)
-        if filters.since is not None:
-            conditions.append(activity >= filters.since)
-        if filters.until is not None:
-            conditions.append(activity < filters.until)
-        if filters.title_contains:
-            pattern = "%" + re.sub(r"([%_\\])", r"\\\1", filters.title_contains.lower()) + "%"
-            conditions.append(func.lower(ChatSession.title).like(pattern, escape="\\"))
-        return conditions
-
-    def list_sessions(
-        self,
-        user_id: int,
-        filters: SessionFilter | None = None,
-        *,
-        sort: str = "recent",
-        limit: int = 50,
-        offset: int = 0,
-    ) -> SessionPage:
-        """One page of the coach's sessions: pinned first, then by the chosen order."""
-        filters = filters or SessionFilter()
-        _check_choice(sort, SESSION_SORTS, "sort")
-        limit = max(1, min(int(limit), 500))
-        offset = max(0, int(offset))
-        conditions = self._session_conditions(user_id, filters)
-        order = {
-            "recent": [func.coalesce(ChatSession.last_message_at, ChatSession.created_at).desc()],
-            "created": [ChatSession.created_at.desc()],
-            "title": [func.lower(ChatSession.title).asc()],
-            "messages": [ChatSession.message_count.desc()],
-        }[sort]
-        with self.db.reading() as session:
-            total = session.scalar(select(func.count()).select_from(ChatSession).where(*conditions))
-            items = list(
-                session.scalars(
-                    select(ChatSession)
-                    .where(*conditions)
-                    .order_by(ChatSession.pinned.desc(), *order, ChatSession.id)
-                    .limit(limit)
-                    .offset(offset)
-                )
-            )
-        return SessionPage(items=items, total=total or 0, offset=offset, limit=limit)
-
-    def latest_session(self, user_id: int, kind: str | None = None) -> ChatSession | None:
-        """The coach's most recently active unarchived session (of a kind), pinned or not."""
-        conditions = self._session_conditions(user_id, SessionFilter(kind=kind))
-        with self.db.reading() as session:
-            return session.scalar(
-                select(ChatSession)
-                .where(*conditions)
-                .order_by(func.coalesce(ChatSession.last_message_at, ChatSession.created_at).desc())
-                .limit(1)
-            )
 
     def _update_session(self, user_id: int, session_id: str, **values: Any) -> ChatSession:
         with self.db.writing() as session:
@@ -456,57 +347,6 @@ class ConversationStore:
 
     def set_session_model(self, user_id: int, session_id: str, model: str) -> ChatSession:
         return self._update_session(user_id, session_id, model=model)
-
-    def set_tags(self, user_id: int, session_id: str, tags: Iterable[str]) -> list[str]:
-        """Replace the session's tags with this set."""
-        cleaned = sorted({clean_tag(tag) for tag in tags if tag and tag.strip()})
-        if len(cleaned) > MAX_TAGS:
-            raise ValidationError(f"A conversation can have at most {MAX_TAGS} tags.")
-        with self.db.writing() as session:
-            if session.scalar(self._owned_session(user_id, session_id)) is None:
-                raise NotFound("That conversation was not found.")
-            session.execute(delete(SessionTag).where(SessionTag.session_id == str(session_id)))
-            if cleaned:
-                session.execute(
-                    insert(SessionTag),
-                    [{"session_id": str(session_id), "tag": tag} for tag in cleaned],
-                )
-        return cleaned
-
-    def add_tag(self, user_id: int, session_id: str, tag: str) -> list[str]:
-        current = self.get_session(user_id, session_id).tag_names
-        return self.set_tags(user_id, session_id, [*current, tag])
-
-    def remove_tag(self, user_id: int, session_id: str, tag: str) -> list[str]:
-        current = self.get_session(user_id, session_id).tag_names
-        return self.set_tags(user_id, session_id, [t for t in current if t != clean_tag(tag)])
-
-    def list_tags(self, user_id: int) -> list[tuple[str, int]]:
-        """The coach's tags with how many sessions carry each, most used first."""
-        with self.db.reading() as session:
-            rows = session.execute(
-                select(SessionTag.tag, func.count())
-                .join(ChatSession, ChatSession.id == SessionTag.session_id)
-                .where(ChatSession.user_id == user_id)
-                .group_by(SessionTag.tag)
-                .order_by(func.count().desc(), SessionTag.tag)
-            ).all()
-        return [(tag, count) for tag, count in rows]
-
-    def delete_session(self, user_id: int, session_id: str) -> None:
-        if self.delete_sessions(user_id, [session_id]) == 0:
-            raise NotFound("That conversation was not found.")
-
-    def delete_sessions(self, user_id: int, session_ids: Iterable[str]) -> int:
-        """Delete the coach's sessions among these ids (others' are ignored); returns how many."""
-        ids = [str(sid) for sid in session_ids]
-        if not ids:
-            return 0
-        with self.db.writing() as session:
-            result = session.execute(
-                delete(ChatSession).where(ChatSession.user_id == user_id, ChatSession.id.in_(ids))
-            )
-            return result.rowcount
 
     # -------------------------------------------------------------- messages
 
@@ -654,6 +494,29 @@ class ConversationStore:
             if not messages and session.scalar(self._owned_session(user_id, session_id)) is None:
                 raise NotFound("That conversation was not found.")
         messages.reverse()
+        return messages
+
+    def list_messages_from(
+        self, user_id: int, session_id: str, from_seq: int, limit: int = 50
+    ) -> list[Message]:
+        """At most `limit` messages from seq `from_seq` on, oldest first (a window in the middle).
+
+        The counterpart of list_messages(before_seq=) for a view opened at an old message.
+        """
+        query = (
+            select(Message)
+            .where(
+                Message.session_id == str(session_id),
+                Message.user_id == user_id,
+                Message.seq >= int(from_seq),
+            )
+            .order_by(Message.seq)
+            .limit(max(1, int(limit)))
+        )
+        with self.db.reading() as session:
+            messages = list(session.scalars(query))
+            if not messages and session.scalar(self._owned_session(user_id, session_id)) is None:
+                raise NotFound("That conversation was not found.")
         return messages
 
     def iter_messages(self, user_id: int, session_id: str, batch: int = 500) -> Iterator[Message]:

@@ -103,6 +103,20 @@ def test_list_messages_pages_backwards(store, coach):
     assert [m.seq for m in store.iter_messages(coach.id, chat.id, batch=7)] == list(range(1, 26))
 
 
+def test_list_messages_from_a_seq_pages_forwards_and_is_scoped(store, coach, other_coach):
+    chat = _session_with_messages(store, coach, [f"message {n}" for n in range(1, 26)])
+    window = store.list_messages_from(coach.id, chat.id, 5, limit=10)
+    assert [m.seq for m in window] == list(range(5, 15))
+    assert [m.seq for m in store.list_messages_from(coach.id, chat.id, 20, limit=10)] == list(
+        range(20, 26)
+    )
+    assert store.list_messages_from(coach.id, chat.id, 26, limit=10) == []  # past the end
+    with pytest.raises(NotFound):
+        store.list_messages_from(other_coach.id, chat.id, 1, limit=10)
+    with pytest.raises(NotFound):
+        store.list_messages_from(coach.id, "no-such-session", 1, limit=10)
+
+
 def test_titles_auto_and_user(store, coach):
     chat = store.create_session(coach.id)
     assert store.set_auto_title(coach.id, chat.id, "Passing ideas") is True
@@ -152,7 +166,7 @@ def test_list_sessions_filters_sort_and_pages(store, coach):
     assert titles(SessionFilter(archived=True)) == ["d"]
     assert titles(SessionFilter(kind="drill")) == ["b"]
     assert titles(SessionFilter(pinned=True)) == ["a"]
-    assert titles(SessionFilter(tag="u12")) == ["c"]
+    assert titles(SessionFilter(tags=("u12",))) == ["c"]
     assert store.get_session(coach.id, ids["c"]).tag_names == ["passing", "u12"]
     assert titles(SessionFilter(tool="calculator")) == ["b"]
     assert titles(SessionFilter(tool="word_count")) == []
