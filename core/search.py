@@ -30,7 +30,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import re
-import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -42,161 +41,23 @@ from core.db import Database, unavailable_as_error
 from core.errors import ValidationError
 from core.models import MESSAGE_ROLES, SESSION_KINDS, UTCDateTime
 
+# The query language is parsed in core/query.py (with the History box's
+# operators); these names stay importable from here.
+from core.query import MAX_QUERY_CHARS as MAX_QUERY_CHARS
+from core.query import MAX_TERMS as MAX_TERMS
+from core.query import STOP_WORDS as STOP_WORDS
+from core.query import ParsedQuery as ParsedQuery
+from core.query import Term as Term
+from core.query import parse_query as parse_query
+
 SEARCH_ORDERS = ("relevance", "recent")
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 500
-# Longer input is cut here and terms past MAX_TERMS are ignored: a pasted
-# page of text must not turn into a query with thousands of operators.
-MAX_QUERY_CHARS = 1_000
-MAX_TERMS = 24
 # Relevance ranks the newest RANKING_POOL matches, not every match: scoring
 # all of a common word's matches costs hundreds of milliseconds on a million
 # messages, the newest 500 a few. Hits past the pool follow it newest first,
 # so pages never repeat or skip a hit.
 RANKING_POOL = 500
-
-# PostgreSQL's English stop words, copied verbatim from
-# /usr/share/postgresql/15/tsearch_data/english.stop (the list the 'english'
-# configuration uses). FTS5 has no stop words, so the parser drops these for
-# both databases and a query means the same thing on each.
-STOP_WORDS = frozenset(
-    [
-        "i",
-        "me",
-        "my",
-        "myself",
-        "we",
-        "our",
-        "ours",
-        "ourselves",
-        "you",
-        "your",
-        "yours",
-        "yourself",
-        "yourselves",
-        "he",
-        "him",
-        "his",
-        "himself",
-        "she",
-        "her",
-        "hers",
-        "herself",
-        "it",
-        "its",
-        "itself",
-        "they",
-        "them",
-        "their",
-        "theirs",
-        "themselves",
-        "what",
-        "which",
-        "who",
-        "whom",
-        "this",
-        "that",
-        "these",
-        "those",
-        "am",
-        "is",
-        "are",
-        "was",
-        "were",
-        "be",
-        "been",
-        "being",
-        "have",
-        "has",
-        "had",
-        "having",
-        "do",
-        "does",
-        "did",
-        "doing",
-        "a",
-        "an",
-        "the",
-        "and",
-        "but",
-        "if",
-        "or",
-        "because",
-        "as",
-        "until",
-        "while",
-        "of",
-        "at",
-        "by",
-        "for",
-        "with",
-        "about",
-        "against",
-        "between",
-        "into",
-        "through",
-        "during",
-        "before",
-        "after",
-        "above",
-        "below",
-        "to",
-        "from",
-        "up",
-        "down",
-        "in",
-        "out",
-        "on",
-        "off",
-        "over",
-        "under",
-        "again",
-        "further",
-        "then",
-        "once",
-        "here",
-        "there",
-        "when",
-        "where",
-        "why",
-        "how",
-        "all",
-        "any",
-        "both",
-        "each",
-        "few",
-        "more",
-        "most",
-        "other",
-        "some",
-        "such",
-        "no",
-        "nor",
-        "not",
-        "only",
-        "own",
-        "same",
-        "so",
-        "than",
-        "too",
-        "very",
-        "s",
-        "t",
-        "can",
-        "will",
-        "just",
-        "don",
-        "should",
-        "now",
-    ]
-)
-
-# A token is a run of letters and digits, as FTS5's unicode61 tokenizer cuts
-# text (everything else separates tokens).
-_TOKEN = re.compile(r"[^\W_]+")
-# One lexeme of the query: an optional leading "-" (exclusion) then either a
-# quoted phrase (the closing quote may be missing) or a bare word.
-_LEXEME = re.compile(r'(?P<minus>-(?=\S))?(?:"(?P<phrase>[^"]*)"?|(?P<word>[^\s"]+))')
 
 # SQLite snippet(): highlight markers, ellipsis, and the window in tokens.
 _SNIPPET_TOKENS = 24
@@ -216,89 +77,6 @@ class SearchHit:
     role: str
     snippet: str
     created_at: datetime
-
-
-@dataclass(frozen=True)
-class Term:
-    """A word or phrase of the query.
-
-    `text` is what the person typed (PostgreSQL's own parser reads it, so
-    "3.5" or "3-on-3" are cut the way stored text was cut); `tokens` are its
-    lower-cased letter-and-digit tokens in order, stop words included, because
-    their positions matter inside a phrase.
-    """
-
-    text: str
-    tokens: tuple[str, ...]
-
-    @property
-    def words(self) -> tuple[str, ...]:
-        """The tokens that are searched for: stop words left out."""
-        return tuple(token for token in self.tokens if token not in STOP_WORDS)
-
-
-@dataclass(frozen=True)
-class ParsedQuery:
-    """A parsed query: an AND of OR groups, minus the excluded terms.
-
-    Every group in `required` must match (any one term of a group will do);
-    no term in `excluded` may.
-    """
-
-    required: tuple[tuple[Term, ...], ...] = ()
-    excluded: tuple[Term, ...] = ()
-
-    @property
-    def is_empty(self) -> bool:
-        """True when nothing positive is left to search for; such a query finds nothing."""
-        return not self.required
-
-
-def _clean_query(text: Any) -> str:
-    # NUL and lone surrogates cannot be sent to either database; everything
-    # else a person can type goes through as a bound parameter.
-    if not isinstance(text, str):
-        return ""
-    text = text[:MAX_QUERY_CHARS]
-    return "".join(ch for ch in text if ch != "\x00" and unicodedata.category(ch) != "Cs")
-
-
-def parse_query(text: str) -> ParsedQuery:
-    """Parse any string into a ParsedQuery; never raises."""
-    groups: list[list[Term | None]] = []
-    excluded: list[Term] = []
-    pending_or = False
-    after_positive = False  # whether the last term was a positive one (an OR's left side)
-    terms_seen = 0
-    for match in _LEXEME.finditer(_clean_query(text)):
-        phrase, word = match.group("phrase"), match.group("word")
-        if word == "OR" and not match.group("minus"):
-            # Only joins two positive neighbours; a dangling OR is ignored.
-            pending_or = after_positive
-            continue
-        if terms_seen == MAX_TERMS:
-            break
-        terms_seen += 1
-        raw = phrase if phrase is not None else word
-        tokens = tuple(token.lower() for token in _TOKEN.findall(raw))
-        term = Term(text=raw.strip(), tokens=tokens)
-        # A term with no word left (stop words, punctuation) still holds its
-        # place, so `drill the OR game` means drill AND game, as in
-        # PostgreSQL's websearch_to_tsquery, not drill OR game.
-        searched = term if term.words else None
-        if match.group("minus"):
-            if searched is not None:
-                excluded.append(searched)
-        elif pending_or:
-            groups[-1].append(searched)
-        else:
-            groups.append([searched])
-        after_positive = not match.group("minus")
-        pending_or = False
-    required = tuple(
-        kept for kept in (tuple(t for t in group if t is not None) for group in groups) if kept
-    )
-    return ParsedQuery(required=required, excluded=tuple(excluded))
 
 
 # ------------------------------------------------------------- FTS5 MATCH
