@@ -21,7 +21,9 @@ chat_column, drill_column = st.columns([3, 2], gap="large")
 with drill_column:
     panel = drill_panel(services, coach, conversation)
 with chat_column:
-    messages = st.container(height=PANE_HEIGHT_PX, border=False, autoscroll=True)
+    # Opened at a search hit, the pane stays at that message instead of sticking to its end.
+    autoscroll = conversation.found_seq is None
+    messages = st.container(height=PANE_HEIGHT_PX, border=False, autoscroll=autoscroll)
 with messages:
     show_messages(services, coach, conversation, busy=turn is not None)
 chat_input(services, conversation, busy=turn is not None)

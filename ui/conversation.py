@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 
 import streamlit as st
 
@@ -16,14 +17,19 @@ from ui.services import Services
 from ui.shell import page_for_kind
 
 FRESH_TITLES = {"chat": "New chat", "drill": "New drill"}
+SEQ_PATTERN = re.compile(r"[0-9]{1,9}")
 
 
 @dataclass(frozen=True)
 class Conversation:
-    """The conversation open on a page; `session` is None for a fresh one, stored on first use."""
+    """The conversation open on a page; `session` is None for a fresh one, stored on first use.
+
+    `found_seq` is the message a search hit opened it at (`?seq=`), shown marked.
+    """
 
     kind: str
     session: ChatSession | None
+    found_seq: int | None = None
 
     @property
     def session_id(self) -> str | None:
@@ -39,8 +45,36 @@ def open_conversation(services: Services, coach: Coach, kind: str) -> Conversati
 
     A `?session=` naming another conversation than the open one is a deep link: it opens when
     it is the coach's own (on the page of its kind). Otherwise the page keeps what it had open
-    in this browser session, or opens the coach's most recent conversation.
+    in this browser session, or opens the coach's most recent conversation. A `?seq=` beside
+    the link (a search hit) opens the conversation at that message.
     """
+    conversation = _choose_conversation(services, coach, kind)
+    if state.linked_seq() is None:
+        return conversation
+    if conversation.session is None or conversation.session.id != state.linked_session():
+        state.drop_found_message()
+        return conversation
+    return replace(conversation, found_seq=_found_seq(conversation.session))
+
+
+def _found_seq(session: ChatSession) -> int | None:
+    """The message number of `?seq=` when this conversation has it; else a sentence, and None."""
+    raw = state.linked_seq() or ""
+    if not SEQ_PATTERN.fullmatch(raw):
+        st.warning(
+            "That link names no message of this conversation: its latest messages are shown."
+        )
+        state.drop_found_message()
+        return None
+    seq = int(raw)
+    if not 1 <= seq <= session.last_seq:
+        st.warning("That message is not in this conversation: its latest messages are shown.")
+        state.drop_found_message()
+        return None
+    return seq
+
+
+def _choose_conversation(services: Services, coach: Coach, kind: str) -> Conversation:
     store = services.store
     wanted = state.linked_session()
     if wanted and wanted != state.open_session_id(kind):
@@ -52,7 +86,10 @@ def open_conversation(services: Services, coach: Coach, kind: str) -> Conversati
             return Conversation(kind, None)
         if session.kind != kind:
             # A link to a drill conversation from the chat page (or the reverse).
-            st.switch_page(page_for_kind(session.kind), query_params={"session": session.id})
+            link = {"session": session.id}
+            if state.linked_seq() is not None:
+                link["seq"] = state.linked_seq()
+            st.switch_page(page_for_kind(session.kind), query_params=link)
         state.set_open_session(kind, session.id)
         return Conversation(kind, session)
     if state.is_open_known(kind):

@@ -3,13 +3,17 @@
 Messages are Markdown with unsafe HTML off. A turn is stored as a user message, assistant
 messages (one per model round) and tool messages (the tool results); the list shows one
 assistant bubble per turn, each tool call in it as an st.status block with its input and
-output, and a reply that was cut short with a mark and a Retry button.
+output, and a reply that was cut short with a mark and a Retry button. Opened at a search
+hit, it shows a page of messages from just before that message instead, the hit's bubble
+marked "Found by search" and scrolled into view, with older and newer pages a click away.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
@@ -22,6 +26,9 @@ from ui.markdown import escape_markdown
 from ui.services import Services
 
 PAGE_SIZE = 40
+# Messages shown before the one a search hit opened, so its question is in view too.
+FOUND_CONTEXT = 4
+FOUND_KEY = "huddle_found_message"
 # Read well both while the tool runs ("Save new drill…") and once it has ("Save new drill").
 TOOL_LABELS = {
     "calculator": "Calculator",
@@ -56,46 +63,227 @@ def show_messages(
 ) -> None:
     """Draw the latest messages of the open conversation, with "Load older messages".
 
-    `busy` means a reply streams in this run; a Retry button would then be out of date.
+    Opened at a search hit (`conversation.found_seq`), it draws a window of messages around
+    that message instead, marks it and scrolls it into view. `busy` means a reply streams in
+    this run; a Retry button would then be out of date.
     """
     session = conversation.session
+    if conversation.found_seq is None and state.take_scroll_to_latest():
+        _scroll_to_latest()
     if session is None or session.message_count == 0:
         with st.chat_message("assistant"):
             st.markdown(EMPTY_HINTS[conversation.kind])
         return
-    store = services.store
-    shown = state.shown_messages(session.id, PAGE_SIZE)
-    window = store.list_messages(coach.id, session.id, limit=shown + 1)
-    if len(window) > shown:
-        window = window[1:]
+    if conversation.found_seq is not None:
+        window = _found_window(services, coach, session.id, conversation.found_seq)
+    else:
+        window = _latest_window(services, coach, session.id)
+    _draw_bubbles(services, coach, session.id, window.messages, conversation.found_seq)
+    if window.has_newer:
+        _newer_controls(session.id, window)
+    elif not busy and window.messages:
+        _retry_offer(services, coach, conversation, window.messages[-1])
+
+
+@dataclass(frozen=True)
+class _Window:
+    """The messages a page shows; `found` and `has_newer` when it is opened at a search hit."""
+
+    messages: list[Message]
+    found: state.FoundWindow | None = None
+    has_newer: bool = False
+
+
+def _latest_window(services: Services, coach: Coach, session_id: str) -> _Window:
+    shown = state.shown_messages(session_id, PAGE_SIZE)
+    messages = services.store.list_messages(coach.id, session_id, limit=shown + 1)
+    if len(messages) > shown:
+        messages = messages[1:]
+        _older_button(session_id, state.show_more_messages, (session_id, PAGE_SIZE, PAGE_SIZE))
+    return _Window(messages)
+
+
+def _found_window(services: Services, coach: Coach, session_id: str, seq: int) -> _Window:
+    """A page of messages from a little before message `seq` on: only what is shown is read.
+
+    The window starts at a question where it can, so its first bubble is not half a turn.
+    """
+    default = state.FoundWindow(seq, max(1, seq - FOUND_CONTEXT), PAGE_SIZE)
+    found = state.found_window(session_id, seq, default)
+    fetched = services.store.list_messages_from(
+        coach.id, session_id, found.first, limit=found.count + 1
+    )
+    messages = fetched[: found.count]
+    questions = [i for i, m in enumerate(messages) if m.role == "user" and m.seq <= seq]
+    if questions:
+        messages = messages[questions[0] :]
+    if messages and messages[0].seq > 1:
+        _older_button(session_id, state.widen_found_window, (session_id, found, PAGE_SIZE, 0))
+    return _Window(messages, found, has_newer=len(fetched) > found.count)
+
+
+def _older_button(session_id: str, on_click: Callable[..., None], args: tuple) -> None:
+    st.button(
+        "Load older messages",
+        key=f"huddle_older_{session_id}",
+        icon=":material/expand_less:",
+        on_click=on_click,
+        args=args,
+    )
+
+
+def _newer_controls(session_id: str, window: _Window) -> None:
+    """Under a window that stops before the end: more of what follows, or the latest."""
+    with st.container(horizontal=True):
         st.button(
-            "Load older messages",
-            key=f"huddle_older_{session.id}",
-            icon=":material/expand_less:",
-            on_click=state.show_more_messages,
-            args=(session.id, PAGE_SIZE, PAGE_SIZE),
+            "Load newer messages",
+            key=f"huddle_newer_{session_id}",
+            icon=":material/expand_more:",
+            on_click=state.widen_found_window,
+            args=(session_id, window.found, 0, PAGE_SIZE),
         )
+        st.button(
+            "Jump to latest",
+            key=f"huddle_latest_{session_id}",
+            icon=":material/vertical_align_bottom:",
+            type="tertiary",
+            on_click=state.drop_found_message,
+        )
+
+
+def _draw_bubbles(
+    services: Services,
+    coach: Coach,
+    session_id: str,
+    window: list[Message],
+    found_seq: int | None,
+) -> None:
     assistant_ids = [m.id for m in window if m.role == "assistant"]
     calls: dict[int, list[ToolCall]] = {}
     if assistant_ids:
-        for call in store.list_tool_calls(coach.id, session.id, message_ids=assistant_ids):
+        for call in services.store.list_tool_calls(coach.id, session_id, message_ids=assistant_ids):
             if call.message_id is not None:
                 calls.setdefault(call.message_id, []).append(call)
+    marked = False
     for role, messages in _bubbles(window):
-        with st.chat_message(role):
-            if role == "user":
-                st.markdown(messages[0].content)
-                continue
-            replies = [m for m in messages if m.role == "assistant"]
-            for index, message in enumerate(replies):
-                if message.status != "complete" and index < len(replies) - 1:
-                    # A failed attempt that Retry answered again: kept, but out of the way.
-                    with st.expander("An earlier attempt failed", icon=":material/history:"):
-                        _assistant_message(message, calls.get(message.id, []))
-                else:
+        # The bubble that holds the message found (or, for one never drawn, the next one).
+        found = found_seq is not None and not marked and messages[-1].seq >= found_seq
+        with _found_marker() if found else contextlib.nullcontext():
+            _bubble(role, messages, calls)
+        marked = marked or found
+    if marked:
+        _scroll_to_found()
+
+
+def _bubble(role: str, messages: list[Message], calls: dict[int, list[ToolCall]]) -> None:
+    with st.chat_message(role):
+        if role == "user":
+            st.markdown(messages[0].content)
+            return
+        replies = [m for m in messages if m.role == "assistant"]
+        for index, message in enumerate(replies):
+            if message.status != "complete" and index < len(replies) - 1:
+                # A failed attempt that Retry answered again: kept, but out of the way.
+                with st.expander("An earlier attempt failed", icon=":material/history:"):
                     _assistant_message(message, calls.get(message.id, []))
-    if not busy and window:
-        _retry_offer(services, coach, conversation, window[-1])
+            else:
+                _assistant_message(message, calls.get(message.id, []))
+
+
+@contextlib.contextmanager
+def _found_marker() -> Iterator[None]:
+    """A bordered box with a badge around the bubble of the message a search hit opened."""
+    with st.container(border=True, key=FOUND_KEY):
+        st.badge("Found by search", icon=":material/search:", color="orange")
+        yield
+
+
+def _scroll_to_found() -> None:
+    """Scroll the marked bubble into view (Streamlit has no scroll API of its own).
+
+    st.html runs the script in the page itself. A chat page sticks to its bottom while its
+    content grows (the main area with a chat input, the drill page's message pane), so one
+    scrollIntoView is undone a moment later: the script brings the bubble back into view
+    until the page has been still for a second, and stops at once when the coach scrolls,
+    clicks or types. The flag on the element keeps a later rerun from doing it again.
+    """
+    st.html(f"<script>{SCROLL_SCRIPT % FOUND_KEY}</script>", unsafe_allow_javascript=True)
+
+
+SCROLL_SCRIPT = """(() => {
+  const selector = ".st-key-%s";
+  let stillFor = 0, ticks = 0, stopped = false;
+  const stop = (event) => { if (event.isTrusted) stopped = true; };
+  for (const name of ["wheel", "pointerdown", "keydown", "touchstart"]) {
+    window.addEventListener(name, stop, {capture: true, passive: true});
+  }
+  const inView = (element) => {
+    const box = element.getBoundingClientRect();
+    for (let parent = element.parentElement; parent; parent = parent.parentElement) {
+      if (parent.scrollHeight > parent.clientHeight + 1
+          && getComputedStyle(parent).overflowY !== "visible") {
+        const pane = parent.getBoundingClientRect();
+        if (box.top < pane.top - 1 || box.top > pane.bottom - 40) return false;
+      }
+    }
+    return box.top >= 0 && box.top < window.innerHeight - 40;
+  };
+  let first = null;
+  const finish = () => {
+    clearInterval(timer);
+    for (const name of ["wheel", "pointerdown", "keydown", "touchstart"]) {
+      window.removeEventListener(name, stop, {capture: true});
+    }
+  };
+  const timer = setInterval(() => {
+    const found = document.querySelector(selector);
+    if (found && first === null) {
+      if (found.dataset.huddleScrolled) { finish(); return; }
+      first = found;
+    }
+    if (found) found.dataset.huddleScrolled = "1";
+    if (stopped || ++ticks > 300 || stillFor >= 20) { finish(); return; }
+    if (!found) return;
+    if (inView(found)) { stillFor += 1; return; }
+    stillFor = 0;
+    // A wheel event is how a sticky pane learns that someone scrolled: it stops pulling down.
+    found.dispatchEvent(new WheelEvent("wheel", {bubbles: true}));
+    const fits = found.offsetHeight < window.innerHeight * 0.5;
+    found.scrollIntoView({block: fits ? "center" : "start"});
+  }, 50);
+})();"""
+
+
+def _scroll_to_latest() -> None:
+    """Back at the end after a search hit: the view had been kept away from it on purpose.
+
+    A chat page sticks to its end again once it is scrolled there with nothing growing, so
+    the script scrolls to the end for a moment (a reply may be streaming in).
+    """
+    st.html(f"<script>{LATEST_SCRIPT}</script>", unsafe_allow_javascript=True)
+
+
+LATEST_SCRIPT = """(() => {
+  let ticks = 0, stopped = false;
+  const stop = (event) => { if (event.isTrusted) stopped = true; };
+  const names = ["wheel", "pointerdown", "touchstart"];
+  for (const name of names) window.addEventListener(name, stop, {capture: true, passive: true});
+  const timer = setInterval(() => {
+    if (stopped || ++ticks > 40) {
+      clearInterval(timer);
+      for (const name of names) window.removeEventListener(name, stop, {capture: true});
+      return;
+    }
+    const panes = document.querySelectorAll(
+      "[data-testid=stAppScrollToBottomContainer], [data-testid=stVerticalBlock]");
+    for (const pane of panes) {
+      if (pane.scrollHeight > pane.clientHeight + 1
+          && getComputedStyle(pane).overflowY !== "visible") {
+        pane.scrollTop = pane.scrollHeight;
+      }
+    }
+  }, 50);
+})();"""
 
 
 def _bubbles(messages: list[Message]) -> Iterator[tuple[str, list[Message]]]:

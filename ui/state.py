@@ -10,10 +10,23 @@ the database on each run. The keys it owns all start with `huddle_`:
   missing from the dict means "open the coach's most recent one".
 - `huddle_shown_messages` {session id: n}: how many of the latest messages the page shows
   ("Load older messages" raises it).
+- `huddle_found_window`   {session id: FoundWindow}: the messages shown around a search hit
+  while the URL names one (`?session=ID&seq=N`); "Load older" / "Load newer" widen it.
+- `huddle_scroll_to_latest` True once the page leaves a search hit (a message sent, "Jump to
+  latest", another conversation): the next run scrolls the messages to their end.
 - `huddle_sidebar_limit`  {kind: n}: how many sessions the sidebar lists.
 - `huddle_pending_turn`   PendingTurn: a message sent (or a Retry clicked) that this run streams.
 - `huddle_dialog`         DialogRequest: the confirmation dialog that is open, if any.
 - `huddle_notice`         (level, sentence): a message to show once on the next run.
+- `huddle_history_selected` [session id]: the History table's selection, as ids (the table
+  reports positions; ui.history_table maps them).
+- `huddle_history_delete_ids` [session id]: what the History page's delete dialog asks about.
+- `huddle_history_import`  the import panel's preview of the file last uploaded.
+
+The History page's filter widgets are bound to the address (`bind="query-params"`), and such a
+widget's key is its query parameter's name: `q`, `kind`, `show`, `tags`, `tool`, `drill`,
+`dates`, `sort`, `order`, `page`, `tab` (ui.history_filters lists them); the drill library's
+start with `huddle_drills_`.
 
 streamlit-authenticator owns `authentication_status`, `name`, `username`, `email`, `roles`,
 `logout` and `password_hint`; Huddle reads them and never uses them as widget keys.
@@ -30,10 +43,15 @@ import streamlit as st
 AUTHENTICATOR = "huddle_authenticator"
 OPEN_SESSION = "huddle_open_session"
 SHOWN_MESSAGES = "huddle_shown_messages"
+FOUND_WINDOW = "huddle_found_window"
+SCROLL_TO_LATEST = "huddle_scroll_to_latest"
 SIDEBAR_LIMIT = "huddle_sidebar_limit"
 PENDING_TURN = "huddle_pending_turn"
 DIALOG = "huddle_dialog"
 NOTICE = "huddle_notice"
+HISTORY_SELECTED = "huddle_history_selected"
+HISTORY_IMPORT = "huddle_history_import"
+HISTORY_DELETE = "huddle_history_delete_ids"
 
 NoticeLevel = Literal["success", "info", "warning", "error"]
 
@@ -45,6 +63,15 @@ class PendingTurn:
     kind: str
     session_id: str | None
     text: str | None
+
+
+@dataclass(frozen=True)
+class FoundWindow:
+    """The messages shown around the message `seq` a search hit names: `count` from `first` on."""
+
+    seq: int
+    first: int
+    count: int
 
 
 @dataclass(frozen=True)
@@ -80,16 +107,55 @@ def forget_open_session(kind: str) -> None:
 
 
 def link_session(session_id: str | None) -> None:
-    """Keep `?session=` in the URL equal to the open conversation (a refresh reopens it)."""
+    """Keep `?session=` in the URL equal to the open conversation (a refresh reopens it).
+
+    A search hit's `?seq=` belongs to the conversation it came with, so it goes when that does.
+    """
+    if st.query_params.get("session") == session_id:
+        return
+    drop_found_message()
     if session_id is None:
         st.query_params.pop("session", None)
-    elif st.query_params.get("session") != session_id:
+    else:
         st.query_params["session"] = session_id
 
 
 def linked_session() -> str | None:
     """The conversation the URL names (`?session=`), if any."""
     return st.query_params.get("session") or None
+
+
+def linked_seq() -> str | None:
+    """The message the URL names (`?seq=`, as typed: it may be no number at all), if any."""
+    return st.query_params.get("seq") or None
+
+
+def drop_found_message() -> None:
+    """Back to the latest messages: the search hit's mark and its window go."""
+    if "seq" in st.query_params:
+        st.session_state[SCROLL_TO_LATEST] = True
+    st.query_params.pop("seq", None)
+    session_id = st.query_params.get("session")
+    if session_id:
+        _mapping(FOUND_WINDOW).pop(session_id, None)
+
+
+def take_scroll_to_latest() -> bool:
+    """True once after the page left a search hit (the view was kept away from the end)."""
+    return bool(st.session_state.pop(SCROLL_TO_LATEST, False))
+
+
+def found_window(session_id: str, seq: int, default: FoundWindow) -> FoundWindow:
+    """The window shown around message `seq`; `default` until the coach widens it."""
+    window = _mapping(FOUND_WINDOW).get(session_id)
+    return window if isinstance(window, FoundWindow) and window.seq == seq else default
+
+
+def widen_found_window(session_id: str, window: FoundWindow, older: int, newer: int) -> None:
+    """Show `older` more messages before the window and `newer` more after it."""
+    first = max(1, window.first - older)
+    count = window.count + (window.first - first) + newer
+    _mapping(FOUND_WINDOW)[session_id] = FoundWindow(window.seq, first, count)
 
 
 def shown_messages(session_id: str, default: int) -> int:
@@ -111,6 +177,8 @@ def show_more_sessions(kind: str, step: int, default: int) -> None:
 
 
 def queue_turn(turn: PendingTurn) -> None:
+    # The reply lands at the end of the conversation: show the latest messages, not a hit.
+    drop_found_message()
     st.session_state[PENDING_TURN] = turn
 
 

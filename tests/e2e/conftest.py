@@ -54,14 +54,20 @@ def _healthy(url: str) -> bool:
 
 
 @pytest.fixture(scope="session")
-def app_server(tmp_path_factory) -> Iterator[str]:
+def app_database_url(tmp_path_factory) -> str:
+    """The running app's database, for a test that arranges its data with core.store."""
+    return f"sqlite:///{tmp_path_factory.mktemp('e2e-db') / 'huddle.db'}"
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory, app_database_url) -> Iterator[str]:
     """`streamlit run app.py` over a fresh SQLite file, offline model; yields its URL."""
     folder = tmp_path_factory.mktemp("e2e")
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     env = {
         **os.environ,
-        "DATABASE_URL": f"sqlite:///{folder / 'huddle.db'}",
+        "DATABASE_URL": app_database_url,
         # Empty values also hide a developer's .streamlit/secrets.toml.
         "ANTHROPIC_API_KEY": "",
         "ANTHROPIC_BASE_URL": "",
