@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, tzinfo
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import streamlit as st
 
@@ -16,6 +15,7 @@ from ui.auth import Coach
 from ui.conversation import Conversation
 from ui.markdown import escape_markdown
 from ui.services import Services
+from ui.timezone import browser_timezone
 
 SIDEBAR_PAGE = 30
 NEW_LABELS = {"chat": "New chat", "drill": "New drill"}
@@ -42,7 +42,7 @@ def session_sidebar(services: Services, coach: Coach, conversation: Conversation
         st.subheader(LIST_HEADINGS[kind], anchor=False)
         if not page.items:
             st.caption("Nothing yet: your conversations will be listed here.")
-        for heading, sessions in group_by_day(page.items, _browser_timezone()):
+        for heading, sessions in group_by_day(page.items, browser_timezone()):
             st.caption(heading)
             for session in sessions:
                 _session_row(services, coach, conversation, session)
@@ -80,14 +80,6 @@ def group_by_day(
     for heading in ("Pinned", "Today", "Yesterday", "Previous 7 days", "Older"):
         if heading in groups:
             yield heading, groups[heading]
-
-
-def _browser_timezone() -> tzinfo:
-    name = st.context.timezone
-    try:
-        return ZoneInfo(name) if name else UTC
-    except (ZoneInfoNotFoundError, ValueError):
-        return UTC
 
 
 def _session_row(

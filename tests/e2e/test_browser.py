@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.browser import form, wait_until_idle
+
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,9 +44,9 @@ def test_a_coach_chats_reloads_and_builds_a_drill(chromium, app_server, screensh
 
     # A fresh install asks for the first account, then for a log-in with it.
     page.goto(app_server)
-    _wait_until_idle(page)
+    wait_until_idle(page)
     expect(page.get_by_role("heading", name="Welcome to Huddle")).to_be_visible()
-    signup = _form(page, "Create account")
+    signup = form(page, "Create account")
     for label, value in {
         "First name": "Maya",
         "Last name": "Okafor",
@@ -56,8 +58,8 @@ def test_a_coach_chats_reloads_and_builds_a_drill(chromium, app_server, screensh
         signup.get_by_label(label, exact=True).fill(value)
     signup.get_by_role("button", name="Create account").click()
     expect(page.get_by_text("The admin account maya is ready")).to_be_visible()
-    _wait_until_idle(page)
-    login = _form(page, "Log in")
+    wait_until_idle(page)
+    login = form(page, "Log in")
     login.get_by_label("Username", exact=True).fill("maya")
     login.get_by_label("Password", exact=True).fill(PASSWORD)
     page.screenshot(path=str(screenshots / "login.png"))
@@ -66,7 +68,7 @@ def test_a_coach_chats_reloads_and_builds_a_drill(chromium, app_server, screensh
     # The chat page; the reply streams in while the chat input is disabled.
     box = page.get_by_test_id("stChatInputTextArea")
     expect(box).to_be_enabled()
-    expect(_form(page, "Log in")).to_have_count(0)
+    expect(form(page, "Log in")).to_have_count(0)
     box.fill(OPEN_QUESTION)
     box.press("Enter")
     reply = page.get_by_test_id("stChatMessage").nth(1)
@@ -97,7 +99,7 @@ def test_a_coach_chats_reloads_and_builds_a_drill(chromium, app_server, screensh
     page.reload()
     expect(page.get_by_text(OPEN_QUESTION).first).to_be_visible()
     expect(page.get_by_text("12*7+3 = 87")).to_be_visible()
-    expect(_form(page, "Log in")).to_have_count(0)
+    expect(form(page, "Log in")).to_have_count(0)
 
     # The drill page: describe a drill, watch the card appear, change it.
     page.get_by_role("link", name="Drill builder").click()
@@ -121,27 +123,6 @@ def test_a_coach_chats_reloads_and_builds_a_drill(chromium, app_server, screensh
 
     for name in ("login.png", "chat.png", "drill.png"):
         assert (screenshots / name).stat().st_size > 10_000
-
-
-def _form(page, button: str):
-    """The form (one of the login screen's) that has this submit button."""
-    return page.get_by_test_id("stForm").filter(has=page.get_by_role("button", name=button))
-
-
-def _wait_until_idle(page) -> None:
-    """Wait until the app has finished its runs (a custom component's first value reruns it).
-
-    Typing into a form while a run redraws it can lose the text.
-    """
-    app = page.get_by_test_id("stApp")
-    quiet = 0
-    for _ in range(200):
-        idle = app.get_attribute("data-test-script-state") == "notRunning"
-        quiet = quiet + 1 if idle else 0
-        if quiet == 4:
-            return
-        page.wait_for_timeout(100)
-    raise AssertionError("the app never stopped running")
 
 
 def _watch_stream(page, reply, box) -> list[str]:

@@ -1,0 +1,362 @@
+"""The History page under AppTest: search, filters, sorts, pages, actions, exports, bad input."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import UTC, datetime, timedelta
+
+import pandas as pd
+import pytest
+
+from core.history import PAGE_SIZE
+from tests.app.driver import logged_in_app, page_text
+from ui.history_table import table_key
+
+HISTORY = "pages/history.py"
+NOW = datetime.now(UTC)
+
+
+def history(username: str = "alice", **params: str):
+    at = logged_in_app(username)
+    for name, value in params.items():
+        at.query_params[name] = value
+    at.switch_page(HISTORY).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def table(at) -> pd.DataFrame:
+    """The History table's rows (an empty frame when the page says nothing matches)."""
+    frames = [frame.value for frame in at.dataframe]
+    return frames[0] if frames else pd.DataFrame(columns=["id", "Title"])
+
+
+def titles(at) -> list[str]:
+    return [title.removesuffix(" (archived)") for title in table(at)["Title"]]
+
+
+def select(at, positions: list[int]) -> None:
+    """Select rows the way a click would, through the table's state."""
+    ids = list(table(at)["id"])
+    at.session_state[table_key(ids)] = {
+        "selection": {"rows": positions, "columns": [], "cells": []}
+    }
+    at.run()
+    assert not at.exception, at.exception
+
+
+def button(at, key: str):
+    return at.button(key=key)
+
+
+def make_session(store, user, title, *, messages=(), kind="chat", when=None, **options):
+    session = store.create_session(user.id, kind=kind, title=title)
+    for index, text in enumerate(messages):
+        store.add_message(
+            user.id,
+            session.id,
+            "user" if index % 2 == 0 else "assistant",
+            text,
+            created_at=(when or NOW) + timedelta(seconds=index),
+        )
+    if options.get("tags"):
+        store.set_tags(user.id, session.id, options["tags"])
+    if options.get("pinned"):
+        store.set_pinned(user.id, session.id, True)
+    if options.get("archived"):
+        store.set_archived(user.id, session.id, True)
+    if options.get("tool"):
+        store.record_tool_call(
+            user.id,
+            session.id,
+            message_id=None,
+            tool_use_id="toolu_1",
+            name=options["tool"],
+            input={},
+            output="4",
+        )
+    return store.get_session(user.id, session.id)
+
+
+@pytest.fixture
+def corpus(app_store, alice, bob):
+    """Alice's sessions of every sort, and one of Bob's that she must never see."""
+    store = app_store
+    rondo = make_session(
+        store,
+        alice,
+        "Rondo warm-up",
+        messages=["We play a rondo 4 v 2 to start.", "A rondo keeps the ball moving."],
+        tags=["u12"],
+        when=NOW - timedelta(days=2),
+    )
+    finishing = make_session(
+        store,
+        alice,
+        "Finishing session",
+        messages=["Shooting drill", "Finish low and hard", "Again", "More finishing"],
+        tool="calculator",
+        when=NOW - timedelta(days=20),
+    )
+    drill = make_session(
+        store, alice, "Passing triangle", messages=["passing triangle drill"], kind="drill"
+    )
+    pinned = make_session(store, alice, "Season plan", messages=["plan the season"], pinned=True)
+    archived = make_session(
+        store, alice, "Old tryouts", messages=["tryouts rondo notes"], archived=True
+    )
+    theirs = make_session(store, bob, "Bob's rondo", messages=["rondo rondo rondo"], tags=["u12"])
+    return {
+        "rondo": rondo,
+        "finishing": finishing,
+        "drill": drill,
+        "pinned": pinned,
+        "archived": archived,
+        "theirs": theirs,
+    }
+
+
+def test_lists_every_unarchived_session_with_its_columns(corpus):
+    at = history()
+    frame = table(at)
+    assert set(titles(at)) == {
+        "Rondo warm-up",
+        "Finishing session",
+        "Passing triangle",
+        "Season plan",
+    }
+    assert titles(at)[0] == "Season plan"  # pinned first
+    assert list(frame.columns) == [
+        "id",
+        "Pinned",
+        "Title",
+        "Kind",
+        "Tags",
+        "Messages",
+        "Words",
+        "Tools used",
+        "Last activity",
+        "Preview",
+    ]
+    row = frame[frame["id"] == corpus["finishing"].id].iloc[0]
+    assert (row["Messages"], row["Tools used"], row["Kind"]) == (4, "calculator", "Chat")
+    assert row["Words"] == corpus["finishing"].word_count
+    assert "1–4 of 4" in page_text(at)
+    assert "Bob's rondo" not in page_text(at)
+
+
+def test_search_shows_sessions_with_their_hits_and_marked_snippets(corpus):
+    """Each hit links to its message: `?session=ID&seq=N` on the page of its kind."""
+    at = history()
+    at.text_input(key="q").input("rondo").run()
+    assert not at.exception
+    assert titles(at) == ["Rondo warm-up"]  # archived hidden, Bob's never
+    assert table(at)["Hits"].tolist() == [2]
+    text = page_text(at)
+    assert ":orange-background[**rondo**]" in text
+    links = [link.proto.query_string for link in at.get("page_link") if link.proto.label == "Open"]
+    session_id = corpus["rondo"].id
+    assert sorted(links) == [f"session={session_id}&seq=1", f"session={session_id}&seq=2"]
+
+
+def test_a_search_without_hits_says_so(corpus):
+    at = history(q="volleyball")
+    assert table(at).empty
+    assert "No conversation matches this search." in page_text(at)
+
+
+def test_the_address_is_a_bookmark(corpus):
+    at = history(q="rondo", show="All")
+    assert sorted(titles(at)) == ["Old tryouts", "Rondo warm-up"]
+    assert at.text_input(key="q").value == "rondo"
+
+
+@pytest.mark.parametrize(
+    ("operator", "widget", "expected"),
+    [
+        ("tag:u12", {"tags": ["u12"]}, ["Rondo warm-up"]),
+        ("kind:drill", {"kind": "drill"}, ["Passing triangle"]),
+        ("tool:calculator", {"tool": "calculator"}, ["Finishing session"]),
+        ("is:pinned", {"show": "pinned"}, ["Season plan"]),
+        ("is:archived", {"show": "archived"}, ["Old tryouts"]),
+    ],
+)
+def test_each_operator_means_what_its_widget_means(corpus, operator, widget, expected):
+    typed = history(q=operator)
+    assert sorted(titles(typed)) == expected
+    picked = history()
+    for key, value in widget.items():
+        picked.session_state[key] = value
+    picked.run()
+    assert not picked.exception
+    assert sorted(titles(picked)) == expected
+
+
+def test_dates_filter_last_activity(corpus):
+    since = (NOW - timedelta(days=10)).date().isoformat()
+    at = history(q=f"after:{since}")
+    assert "Finishing session" not in titles(at)
+    assert "Rondo warm-up" in titles(at)
+    until = (NOW - timedelta(days=10)).date().isoformat()
+    at = history(q=f"before:{until}")
+    assert titles(at) == ["Finishing session"]
+
+
+@pytest.mark.parametrize(
+    ("sort", "first"),
+    [
+        ("Title", "Finishing session"),
+        ("Most messages", "Finishing session"),
+        ("Most words", "Rondo warm-up"),
+    ],
+)
+def test_sorts(corpus, sort, first):
+    at = history(sort=sort)
+    unpinned = [title for title in titles(at) if title != "Season plan"]
+    assert unpinned[0] == first
+
+
+def test_pages_of_fifty_with_the_range_and_a_page_past_the_end(app_store, alice):
+    for number in range(PAGE_SIZE * 2 + 5):
+        app_store.create_session(alice.id, title=f"Session {number:03d}")
+    at = history(sort="Title")
+    assert len(table(at)) == PAGE_SIZE
+    assert f"1–50 of {PAGE_SIZE * 2 + 5}" in page_text(at)
+    at = history(sort="Title", page="2")
+    assert titles(at)[0] == "Session 050"
+    assert "51–100 of 105" in page_text(at)
+    at = history(sort="Title", page="99")
+    assert titles(at) == [f"Session {n:03d}" for n in range(100, 105)]
+    assert "101–105 of 105" in page_text(at)
+    at = history(sort="Title", page="nonsense")
+    assert "1–50 of 105" in page_text(at)
+
+
+def test_archive_three_selected_rows(corpus, app_store, alice):
+    at = history(sort="Title")
+    select(at, [0, 1, 2])
+    chosen = list(table(at)["id"])[:3]
+    assert "3 conversations selected" in page_text(at)
+    button(at, "huddle_history_archive").click().run()
+    assert not at.exception
+    assert all(app_store.get_session(alice.id, sid).archived for sid in chosen)
+    assert "Archived 3 conversations." in page_text(at)
+    assert len(table(at)) == 1  # only the fourth is still unarchived
+
+
+def test_selection_is_dropped_when_the_rows_change(corpus):
+    at = history(sort="Title")
+    select(at, [0, 1])
+    at.text_input(key="q").input("rondo").run()
+    assert not at.exception
+    assert "selected" not in page_text(at)  # the rondo session was not among the two
+
+
+def test_bulk_pin_and_tags(corpus, app_store, alice):
+    at = history(sort="Title")
+    select(at, [0, 1])
+    chosen = list(table(at)["id"])[:2]
+    button(at, "huddle_history_pin").click().run()
+    assert all(app_store.get_session(alice.id, sid).pinned for sid in chosen)
+    at = history(sort="Title")
+    ids = list(table(at)["id"])
+    select(at, [ids.index(chosen[0]), ids.index(chosen[1])])
+    at.text_input(key="huddle_history_tag").input("Spring")
+    button(at, "huddle_history_tag_add").click().run()
+    assert not at.exception
+    assert all("spring" in app_store.get_session(alice.id, sid).tag_names for sid in chosen)
+    assert "Tagged “Spring”: 2 conversations." in page_text(at)
+
+
+def test_delete_asks_first_and_says_what_goes(corpus, app_store, alice):
+    at = history(sort="Title")
+    ids = list(table(at)["id"])
+    finishing = ids.index(corpus["finishing"].id)
+    rondo = ids.index(corpus["rondo"].id)
+    select(at, [finishing, rondo])
+    button(at, "huddle_history_delete").click().run()
+    assert "Delete 2 conversations with 6 messages? This cannot be undone." in page_text(at)
+    assert app_store.list_sessions(alice.id).total == 4  # nothing yet
+    button(at, "huddle_history_confirm_delete").click().run()
+    assert not at.exception
+    assert app_store.list_sessions(alice.id).total == 2
+    assert "Deleted 2 conversations." in page_text(at)
+
+
+def test_an_action_on_a_session_deleted_in_another_tab(corpus, app_store, alice):
+    at = history(sort="Title")
+    select(at, [0])
+    gone = table(at)["id"].iloc[0]
+    app_store.delete_session(alice.id, gone)
+    button(at, "huddle_history_archive").click().run()
+    assert not at.exception
+    assert "Archived 0 conversations. 1 were already archived or are gone." in page_text(at)
+
+
+def test_bad_queries_get_a_sentence_and_no_traceback(corpus):
+    for query in ("x" * 10_000, "rondo\x00", "tag:u12 is:pinned", "tag:", "colour:red rondo"):
+        at = history()
+        at.text_input(key="q").input(query).run()
+        assert not at.exception, query
+    at = history(q="tag:")
+    assert "needs a value" in page_text(at)
+    at = history(q="after:2026-11-01 before:2026-10-01")
+    assert not at.exception
+
+
+def test_import_a_huddle_archive_after_its_preview(app_store, alice, bob):
+    from core.archive_out import archive_bytes
+
+    session = make_session(app_store, bob, "Bob's passing", messages=["one", "two"])
+    data = archive_bytes(app_store, bob.id, session_ids=[session.id])
+    at = history(tab="Import")
+    [uploader] = at.get("file_uploader")
+    uploader.upload("huddle.json", data, "application/json").run()
+    assert not at.exception
+    text = page_text(at)
+    assert "Huddle archive" in text
+    assert app_store.list_sessions(alice.id).total == 0  # previewed, nothing written
+    button(at, "huddle_history_import_go").click().run()
+    assert not at.exception
+    [mine] = app_store.list_sessions(alice.id).items
+    assert mine.title == "Bob's passing" and mine.message_count == 2
+    assert app_store.list_sessions(bob.id).total == 1  # Bob's own copy untouched
+    assert "Imported 1 conversation with 2 messages." in page_text(at)
+
+
+def test_an_upload_that_is_not_an_export(alice, app_store):
+    at = history(tab="Import")
+    [uploader] = at.get("file_uploader")
+    uploader.upload("notes.json", b"this is not json", "application/json").run()
+    assert not at.exception
+    assert at.error and app_store.list_sessions(alice.id).total == 0
+
+
+def test_exports_of_the_selection_match_the_store(corpus, app_store, alice):
+    from core.history import matching_session_ids
+    from core.query import parse_history_query
+    from ui.history_actions import export_builders
+    from ui.services import Services
+
+    class Coach:
+        id = alice.id
+        username = "alice"
+
+    services = Services(settings=None, db=app_store.db, store=app_store, engine=None)
+    query = parse_history_query("rondo")
+    ids = matching_session_ids(app_store, alice.id, query)
+    assert ids == [corpus["rondo"].id]
+    builders = {
+        ext: build
+        for _l, ext, _m, _i, build in export_builders(
+            services, Coach, None, query=query, sort="recent", count=1
+        )
+    }
+    frame = pd.read_csv(io.BytesIO(builders["csv"]()))
+    assert frame["content"].tolist() == [
+        m.content for m in app_store.list_messages(alice.id, corpus["rondo"].id)
+    ]
+    archive = json.loads(builders["json"]())
+    assert [s["id"] for s in archive["sessions"]] == [corpus["rondo"].id]
+    assert "rondo" in builders["md"]().decode()

@@ -1,0 +1,48 @@
+"""Driving the running app in Chromium: wait for it to be idle, find a form, log in."""
+
+from __future__ import annotations
+
+from core.db import Database
+from core.store import ConversationStore
+
+
+def form(page, button: str):
+    """The form (one of the login screen's) that has this submit button."""
+    return page.get_by_test_id("stForm").filter(has=page.get_by_role("button", name=button))
+
+
+def wait_until_idle(page) -> None:
+    """Wait until the app has finished its runs (a custom component's first value reruns it).
+
+    Typing into a form while a run redraws it can lose the text.
+    """
+    app = page.get_by_test_id("stApp")
+    quiet = 0
+    for _ in range(300):
+        idle = app.get_attribute("data-test-script-state") == "notRunning"
+        quiet = quiet + 1 if idle else 0
+        if quiet == 4:
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError("the app never stopped running")
+
+
+def log_in(page, url: str, username: str, password: str) -> None:
+    """Open the app and log in through its form; returns once the chat page is ready."""
+    from playwright.sync_api import expect
+
+    page.goto(url)
+    wait_until_idle(page)
+    login = form(page, "Log in")
+    login.get_by_label("Username", exact=True).fill(username)
+    login.get_by_label("Password", exact=True).fill(password)
+    login.get_by_role("button", name="Log in").click()
+    expect(page.get_by_test_id("stChatInputTextArea")).to_be_enabled()
+    wait_until_idle(page)
+
+
+def app_store(database_url: str) -> ConversationStore:
+    """A store on the running app's database, to arrange data and check what the app wrote."""
+    db = Database(database_url)
+    db.migrate()
+    return ConversationStore(db)
