@@ -29,7 +29,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, FromClause, Select, bindparam, column, select, table, text
+from sqlalchemy import (
+    ColumnElement,
+    FromClause,
+    Select,
+    TextClause,
+    bindparam,
+    column,
+    select,
+    table,
+    text,
+)
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine.interfaces import BindTyping
 from sqlalchemy.orm import Session
 
 from core.db import Database
@@ -108,20 +120,97 @@ def _sqlite_matches(query: HistoryQuery, user_id: int, sessions: Select[Any]) ->
     )
 
 
-def _pg_matches(query: HistoryQuery, user_id: int, sessions: Select[Any]) -> Select[Any]:
-    # The cast lets the coach and the words be one scan of ix_messages_search
-    # (see core/search.py); the tsquery is a scalar subquery, computed once.
-    params: dict[str, Any] = {}
-    q = tsquery_sql(query.words, params)
-    return _matches(
-        _M,
-        text(
-            f"m.user_id = CAST(:user_id AS bigint) AND m.search_vector @@ (SELECT {q})"
-        ).bindparams(user_id=user_id, **params),
-        query,
-        sessions,
-        order=[_M.c.created_at.desc(), _M.c.id.desc()],
+# PostgreSQL: the newest MATCH_CAP + 1 matches, found the way core/search.py
+# finds a page (read its comments on the probe, the walk and the gated GIN
+# scan), with the kept sessions and the role tested inside both. A common
+# word matches ~40 % of a coach's messages, so the 2,001 newest matches lie
+# within ~5,000 messages; the GIN scan, which the planner picks because the
+# scalar subquery hides the words, reads all 414,000 matches of a million
+# (the bitmap goes lossy) and sorts them: 550 ms against ~12 ms for the walk.
+# The probe is larger than search.py's because a filter can make matches
+# sparse: it must still measure densities of one in a hundred. The walk
+# tests a message's session (a hashed list of the kept sessions, built once)
+# only after its words matched. Walked messages cost ~0.7 µs each and a GIN
+# match ~1.3 µs, so the walk is worth it far deeper than search.py's one
+# page: WALK_MOST bounds it.
+PROBE_ROWS = 1_000
+WALK_MOST = 400_000
+SPARSE_WALK_MOST = 20_000
+DENSE_WORDS = 25
+WALK_FACTOR = 3
+
+
+def _pg_matches_sql(words: str, matching: str, kept: str) -> str:
+    window = (
+        "SELECT m.id, m.session_id, m.role, m.created_at, m.search_vector FROM messages AS m "
+        "WHERE m.user_id = CAST(:user_id AS bigint) ORDER BY m.created_at DESC, m.id DESC"
     )
+    # :walk_budget / (found - 2) is WALK_FACTOR times the walk the probe's
+    # density predicts, two matches fewer assumed; fewer than three: GIN.
+    # Three, not search.py's two: the newest messages often match more
+    # densely than older ones, and a walk that falls short pays for its
+    # messages and then the GIN scan (is:pinned walked 129,000 messages for
+    # 1,959 of 2,001 matches with two).
+    # A walk longer than SPARSE_WALK_MOST only when the words alone match at
+    # least one probed message in DENSE_WORDS (4 %): only then does the GIN scan
+    # read more (a phrase in 3 % of messages: 30,000 matches, 40 ms, against
+    # a walk of 200,000 messages for the same 2,001).
+    walk_rows = (
+        "SELECT CASE WHEN (found - 2) * :walk_most >= :walk_budget "
+        "AND (words * :dense_words >= :probe_rows "
+        "OR (found - 2) * :sparse_walk_most >= :walk_budget) "
+        "THEN :walk_budget / (found - 2) ELSE 0 END FROM probe"
+    )
+    return (
+        f"WITH kept AS MATERIALIZED ({kept}), "
+        f"probe AS MATERIALIZED (SELECT count(*) FILTER (WHERE {matching}) AS found, "
+        f"count(*) FILTER (WHERE {words}) AS words "
+        f"FROM ({window} LIMIT :probe_rows) AS m), "
+        "walk AS MATERIALIZED (SELECT m.id, m.session_id, m.created_at "
+        f"FROM ({window} LIMIT ({walk_rows})) AS m "
+        f"WHERE {matching} ORDER BY m.created_at DESC, m.id DESC LIMIT :need), "
+        "newest AS (SELECT * FROM walk WHERE (SELECT count(*) FROM walk) = :need "
+        "UNION ALL (SELECT * FROM ("
+        # OFFSET 0: the GIN scan of every match, sorted top-N (see search.py).
+        "SELECT m.id, m.session_id, m.created_at FROM messages AS m "
+        f"WHERE m.user_id = CAST(:user_id AS bigint) AND {matching} OFFSET 0) AS m "
+        "WHERE (SELECT count(*) FROM walk) < :need "
+        "ORDER BY m.created_at DESC, m.id DESC LIMIT :need)) "
+        "SELECT id, session_id FROM newest ORDER BY created_at DESC, id DESC"
+    )
+
+
+# Only for writing the kept sessions' subquery into the statement's text; its
+# values stay bound parameters with their types (dates as stored), and the
+# engine's own compiler adds psycopg's casts when the statement runs.
+_PG_NAMED = postgresql.dialect(paramstyle="named")
+_PG_NAMED.bind_typing = BindTyping.NONE
+
+
+def _pg_matches(query: HistoryQuery, user_id: int, sessions: Select[Any]) -> TextClause:
+    kept = sessions.compile(dialect=_PG_NAMED)
+    params: dict[str, Any] = {}
+    words = f"m.search_vector @@ (SELECT {tsquery_sql(query.words, params)})"
+    matching = words
+    if query.role is not None:
+        matching += " AND m.role = :role"
+        params["role"] = query.role
+    # The kept sessions are read once (a CTE) and hashed by each use.
+    matching += " AND m.session_id IN (SELECT id FROM kept)"
+    need = MATCH_CAP + 1
+    params.update(
+        user_id=user_id,
+        need=need,
+        probe_rows=PROBE_ROWS,
+        walk_most=WALK_MOST,
+        sparse_walk_most=SPARSE_WALK_MOST,
+        dense_words=DENSE_WORDS,
+        walk_budget=WALK_FACTOR * need * PROBE_ROWS,
+    )
+    kept_params = [
+        bindparam(name, value, type_=kept.binds[name].type) for name, value in kept.params.items()
+    ]
+    return text(_pg_matches_sql(words, matching, str(kept))).bindparams(*kept_params, **params)
 
 
 def _matches(

@@ -273,3 +273,81 @@ def test_hostile_queries_never_raise(db, coach, corpus):
         search_sessions(db, coach.id, parse_history_query(query))
     with db.engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM chat_sessions")).scalar() == 8
+
+
+@pytest.fixture
+def busy(store, coach):
+    """Twelve sessions of four messages, every other one a match (the assistant's); two tagged."""
+    ids = []
+    for index in range(12):
+        chat = store.create_session(coach.id, title=f"S{index}").id
+        for line in range(4):
+            content, role = ("rondo with players", "assistant") if line % 2 else ("bibs", "user")
+            say(
+                store, coach, chat, content, role=role, at=T0 + timedelta(hours=index, minutes=line)
+            )
+        ids.append(chat)
+    store.set_tags(coach.id, ids[0], ["u12"])
+    store.set_tags(coach.id, ids[1], ["u12"])
+    return ids
+
+
+def page_of(db, coach, text_):
+    page = search_sessions(db, coach.id, parse_history_query(text_), order="recent")
+    items = [(m.session.id, m.hits, m.hits_capped) for m in page.items]
+    return items, page.total, page.total_capped
+
+
+# PostgreSQL's ways to the newest matches (core/search.py's probe, walk and
+# gated GIN scan): the thresholds as shipped walk this small corpus, WALK_MOST
+# 0 always takes the GIN scan, and a probe that finds nothing (10 messages, a
+# selective filter) takes it too. SQLite ignores them and must agree.
+WAYS = {
+    "walk": {},
+    "gin": {"WALK_MOST": 0},
+    "sparse probe": {"PROBE_ROWS": 10, "WALK_FACTOR": 1},
+}
+
+
+@pytest.mark.parametrize("way", list(WAYS))
+def test_every_way_to_the_matches_finds_the_same_page(db, coach, busy, monkeypatch, way):
+    monkeypatch.setattr(core.session_search, "MATCH_CAP", 3)
+    for name, value in WAYS[way].items():
+        monkeypatch.setattr(core.session_search, name, value)
+    # Capped at the newest 3 matches (sessions created now, after their messages,
+    # so none says its count may be short).
+    assert page_of(db, coach, "rondo") == (
+        [(busy[11], 2, False), (busy[10], 1, False)],
+        2,
+        True,
+    )
+    # The filter keeps the two oldest sessions: their 4 matches are all older
+    # than the 44 messages after them, which a walk must pass or the GIN find.
+    assert page_of(db, coach, "players tag:u12") == (
+        [(busy[1], 2, False), (busy[0], 1, False)],
+        2,
+        True,
+    )
+    assert page_of(db, coach, "bibs role:assistant") == ([], 0, False)
+    monkeypatch.setattr(core.session_search, "MATCH_CAP", 2_000)
+    items, total, capped = page_of(db, coach, "rondo")
+    assert (total, capped) == (12, False)
+    assert [entry[0] for entry in items] == busy[::-1]
+    assert {entry[1] for entry in items} == {2}
+
+
+@pytest.mark.parametrize("probe_rows", [1_000, 8])
+def test_a_walk_that_falls_short_is_completed_by_the_gin_scan(
+    store, db, coach, busy, monkeypatch, probe_rows
+):
+    # Tagged: the two newest sessions and the two oldest. An 8-message probe
+    # sees 4 matches and plans a walk of 44 of the 48 messages, which finds 6
+    # of the 11 wanted; the GIN scan must then bring the oldest session's too.
+    monkeypatch.setattr(core.session_search, "MATCH_CAP", 10)
+    monkeypatch.setattr(core.session_search, "PROBE_ROWS", probe_rows)
+    monkeypatch.setattr(core.session_search, "WALK_FACTOR", 1)
+    for chat in (busy[11], busy[10]):
+        store.set_tags(coach.id, chat, ["u12"])
+    expected = [(chat, 2, False) for chat in (busy[11], busy[10], busy[1], busy[0])]
+    assert page_of(db, coach, "players tag:u12") == (expected, 4, False)
+    assert page_of(db, coach, "rondo tag:u12 role:assistant") == (expected, 4, False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from core.db import Database
 from core.store import ConversationStore
+from ui.auth import COOKIE_NAME
 
 
 def form(page, button: str):
@@ -37,7 +38,32 @@ def log_in(page, url: str, username: str, password: str) -> None:
     login.get_by_label("Username", exact=True).fill(username)
     login.get_by_label("Password", exact=True).fill(password)
     login.get_by_role("button", name="Log in").click()
-    expect(page.get_by_test_id("stChatInputTextArea")).to_be_enabled()
+    # The first page after log-in runs twice (the login cookie component reports back);
+    # on a busy two-core machine that can take a while.
+    expect(page.get_by_test_id("stChatInputTextArea")).to_be_enabled(timeout=60_000)
+    wait_until_idle(page)
+    _wait_for_cookie(page)  # so that a reload or a deep link (a new page load) stays logged in
+
+
+def _wait_for_cookie(page) -> None:
+    """Wait until the log-in cookie is written (the browser writes it after the run)."""
+    for _ in range(300):
+        if any(cookie["name"] == COOKIE_NAME for cookie in page.context.cookies()):
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError("the log-in cookie was never written")
+
+
+def grid_click_row(page, index: int, row_px: int = 35) -> None:
+    """Click a row's selection box in the page's one dataframe (drawn on a canvas)."""
+    from playwright.sync_api import expect
+
+    wait_until_idle(page)
+    grid = page.get_by_test_id("stDataFrame")
+    expect(grid).to_be_visible()
+    box = grid.bounding_box()
+    assert box is not None, "the table is not on the page"
+    page.mouse.click(box["x"] + 18, box["y"] + row_px * (index + 1) + row_px / 2)
     wait_until_idle(page)
 
 

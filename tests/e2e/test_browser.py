@@ -45,7 +45,8 @@ def test_a_coach_chats_reloads_and_builds_a_drill(chromium, app_server, screensh
     # A fresh install asks for the first account, then for a log-in with it.
     page.goto(app_server)
     wait_until_idle(page)
-    expect(page.get_by_role("heading", name="Welcome to Huddle")).to_be_visible()
+    # While a run redraws the screen the old heading can linger beside the new one.
+    expect(page.get_by_role("heading", name="Welcome to Huddle")).to_have_count(1)
     signup = form(page, "Create account")
     for label, value in {
         "First name": "Maya",

@@ -16,15 +16,13 @@ import pytest
 from core.archive_out import archive_bytes
 from core.store import SessionFilter
 from tests.app.driver import password_hash
-from tests.e2e.browser import app_store, log_in, wait_until_idle
+from tests.e2e.browser import app_store, grid_click_row, log_in, wait_until_idle
 
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
 USERNAME = "hana"
 PASSWORD = "Through-Ball-7!"
-# The grid's rows are drawn on a canvas: a row is clicked by its place.
-ROW_PX = 35
 
 
 @pytest.fixture
@@ -95,13 +93,6 @@ def arranged(app_server, app_database_url):
     store.db.dispose()
 
 
-def _grid_click_row(page, index: int) -> None:
-    grid = page.get_by_test_id("stDataFrame")
-    box = grid.bounding_box()
-    page.mouse.click(box["x"] + 18, box["y"] + ROW_PX * (index + 1) + ROW_PX / 2)
-    wait_until_idle(page)
-
-
 def test_a_coach_finds_manages_and_exports_conversations(
     chromium, app_server, arranged, tmp_path, screenshots
 ):
@@ -127,7 +118,6 @@ def test_a_coach_finds_manages_and_exports_conversations(
     wait_until_idle(page)
     expect(page.get_by_role("textbox", name="Search your conversations")).to_have_value("rondo")
     expect(page.get_by_text("1–1 of 1")).to_be_visible()
-    page.screenshot(path=str(screenshots / "history.png"), full_page=True)
 
     # The hit opens its conversation at message 7, far older than the latest page.
     page.get_by_role("link", name="Open").first.click()
@@ -140,8 +130,9 @@ def test_a_coach_finds_manages_and_exports_conversations(
     wait_until_idle(page)
     expect(page.get_by_text("1–6 of 6")).to_be_visible()
     for index in range(3):
-        _grid_click_row(page, index)
+        grid_click_row(page, index)
     expect(page.get_by_text("3 conversations selected")).to_be_visible()
+    page.screenshot(path=str(screenshots / "history.png"))
     page.get_by_role("button", name="Archive", exact=True).click()
     expect(page.get_by_text("Archived 3 conversations.")).to_be_visible()
     archived = store.list_sessions(coach.id, SessionFilter(archived=True), sort="title").items
@@ -192,10 +183,11 @@ def test_a_coach_finds_manages_and_exports_conversations(
     wait_until_idle(page)
     expect(page.get_by_text("2 drills")).to_be_visible()
     for index in range(2):
-        _grid_click_row(page, index)
+        grid_click_row(page, index)
     with page.expect_download() as download:
         page.get_by_role("button", name="Practice plan (Markdown)").click()
     plan = Path(download.value.path()).read_text()
     assert "35 min" in plan and "Rondo 4 v 2" in plan and "Passing gates" in plan
     assert "Shooting ladder" not in plan
     context.close()
+    assert (screenshots / "history.png").stat().st_size > 10_000

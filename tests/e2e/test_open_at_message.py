@@ -7,7 +7,7 @@ import pytest
 from core.db import Database
 from core.store import ConversationStore
 from tests.app.driver import password_hash
-from ui.auth import COOKIE_NAME
+from tests.e2e.browser import log_in
 
 pytestmark = pytest.mark.e2e
 
@@ -67,14 +67,7 @@ def test_a_search_hit_opens_scrolled_to_the_marked_message(
     page.set_default_timeout(20_000)
     expect.set_options(timeout=20_000)
 
-    page.goto(app_server)
-    _wait_until_idle(page)
-    login = _form(page, "Log in")
-    login.get_by_label("Username", exact=True).fill(USERNAME)
-    login.get_by_label("Password", exact=True).fill(PASSWORD)
-    login.get_by_role("button", name="Log in").click()
-    expect(page.get_by_test_id("stChatInputTextArea")).to_be_enabled()
-    _wait_for_cookie(context)  # the deep links below are new page loads
+    log_in(page, app_server, USERNAME, PASSWORD)
 
     for path, kind in (("", "chat"), ("drill_chat", "drill")):  # chat is the default page
         page.goto(f"{app_server}/{path}?session={long_sessions[kind]}&seq={FOUND}")
@@ -96,29 +89,3 @@ def test_a_search_hit_opens_scrolled_to_the_marked_message(
         expect(box).to_be_enabled()
         assert "seq=" not in page.url and f"session={long_sessions[kind]}" in page.url
     context.close()
-
-
-def _wait_for_cookie(context) -> None:
-    """Wait until the log-in cookie is written (the browser writes it after the run)."""
-    for _ in range(200):
-        if any(cookie["name"] == COOKIE_NAME for cookie in context.cookies()):
-            return
-        context.pages[0].wait_for_timeout(100)
-    raise AssertionError("the log-in cookie was never written")
-
-
-def _form(page, button: str):
-    return page.get_by_test_id("stForm").filter(has=page.get_by_role("button", name=button))
-
-
-def _wait_until_idle(page) -> None:
-    """Wait until the app has finished its runs (the cookie component's first value reruns it)."""
-    app = page.get_by_test_id("stApp")
-    quiet = 0
-    for _ in range(200):
-        idle = app.get_attribute("data-test-script-state") == "notRunning"
-        quiet = quiet + 1 if idle else 0
-        if quiet == 4:
-            return
-        page.wait_for_timeout(100)
-    raise AssertionError("the app never stopped running")
