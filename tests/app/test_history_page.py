@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 import json
+import zipfile
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -360,3 +362,101 @@ def test_exports_of_the_selection_match_the_store(corpus, app_store, alice):
     archive = json.loads(builders["json"]())
     assert [s["id"] for s in archive["sessions"]] == [corpus["rondo"].id]
     assert "rondo" in builders["md"]().decode()
+
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "imports"
+
+
+def upload(at, name: str, data: bytes, mime: str = "application/json"):
+    [uploader] = at.get("file_uploader")
+    uploader.upload(name, data, mime).run()
+    assert not at.exception, at.exception
+    return at
+
+
+@pytest.mark.parametrize(
+    ("fixture", "label"),
+    [
+        ("chatgpt-conversations.json", "ChatGPT export"),
+        ("claude-conversations.json", "Claude.ai export"),
+    ],
+)
+@pytest.mark.parametrize("as_zip", [False, True])
+def test_import_foreign_exports_once(app_store, alice, fixture, label, as_zip):
+    data = (FIXTURES / fixture).read_bytes()
+    name = "conversations.json"
+    if as_zip:
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as bundle:
+            bundle.writestr("export/conversations.json", data)
+        data, name = buffer.getvalue(), "export.zip"
+    conversations = json.loads((FIXTURES / fixture).read_text())
+    at = upload(
+        history(tab="Import"), name, data, "application/zip" if as_zip else "application/json"
+    )
+    assert f"**{label.replace('.', chr(92) + '.')}**" in page_text(at)  # as escaped Markdown
+    assert app_store.list_sessions(alice.id).total == 0
+    button(at, "huddle_history_import_go").click().run()
+    assert not at.exception
+    assert app_store.list_sessions(alice.id).total == len(conversations)
+    # The same file again: everything is already there, nothing to import.
+    at = upload(
+        history(tab="Import"), name, data, "application/zip" if as_zip else "application/json"
+    )
+    assert "already in Huddle" in page_text(at)
+    assert not [b for b in at.button if b.key == "huddle_history_import_go"]
+
+
+def test_a_chatgpt_export_with_a_broken_tree_writes_nothing(app_store, alice):
+    conversations = json.loads((FIXTURES / "chatgpt-conversations.json").read_text())
+    first = conversations[0]["mapping"]
+    child = next(node for node in first.values() if node.get("parent"))
+    child["parent"] = "nowhere"
+    at = upload(history(tab="Import"), "conversations.json", json.dumps(conversations).encode())
+    [error] = at.error
+    assert "broken message tree" in error.value
+    assert app_store.list_sessions(alice.id).total == 0
+
+
+def test_an_upload_over_the_limit_is_refused_with_a_sentence(app_store, alice):
+    from core.file_import import MAX_IMPORT_BYTES
+
+    at = upload(history(tab="Import"), "huge.json", b"[" + b" " * MAX_IMPORT_BYTES + b"]")
+    [error] = at.error
+    assert "MB" in error.value and "up to 200 MB" in error.value
+    assert app_store.list_sessions(alice.id).total == 0
+
+
+def test_one_session_rename_tags_and_open(corpus, app_store, alice):
+    at = history(sort="Title")
+    ids = list(table(at)["id"])
+    select(at, [ids.index(corpus["rondo"].id)])
+    links = [link.proto.query_string for link in at.get("page_link")]
+    assert f"session={corpus['rondo'].id}" in links
+    [title_box] = [box for box in at.text_input if box.label == "Title"]
+    title_box.input("Rondo, two touches")
+    [save] = [b for b in at.button if b.key and "huddle_history_rename" in b.key]
+    save.click().run()
+    assert not at.exception
+    assert app_store.get_session(alice.id, corpus["rondo"].id).title == "Rondo, two touches"
+    assert app_store.get_session(alice.id, corpus["rondo"].id).title_source == "user"
+
+    at = history(sort="Title")
+    ids = list(table(at)["id"])
+    select(at, [ids.index(corpus["rondo"].id)])
+    [tags] = [box for box in at.multiselect if box.label == "Tags" and box.form_id]
+    tags.set_value(["u12", "spring"])
+    [save] = [b for b in at.button if b.key and "huddle_history_tags" in b.key]
+    save.click().run()
+    assert not at.exception
+    assert app_store.get_session(alice.id, corpus["rondo"].id).tag_names == ["spring", "u12"]
+    assert "Tags saved: spring, u12." in page_text(at)
+
+
+def test_archive_and_unarchive_one_session(corpus, app_store, alice):
+    at = history(show="All", sort="Title")
+    ids = list(table(at)["id"])
+    select(at, [ids.index(corpus["archived"].id)])
+    button(at, "huddle_history_unarchive").click().run()
+    assert not app_store.get_session(alice.id, corpus["archived"].id).archived
+    assert "Unarchived 1 conversation." in page_text(at)
