@@ -1,10 +1,14 @@
-"""python -m bench: the foundation issue's benchmarks on SQLite and PostgreSQL, as Markdown.
+"""python -m bench: the foundation and History issues' benchmarks on SQLite and PostgreSQL.
 
 Builds a demo corpus in a scratch database per dialect (a SQLite file in a
 temporary folder; a PostgreSQL database created and dropped on the server
 given), then times coach-scoped search beside a LIKE / ILIKE scan, appending
-one message, and archive import. The report goes to stdout, or with --output
-into a file: an existing file keeps everything outside its generated part.
+one message, and archive import (the foundation part), and the History page's
+script under AppTest, its core call and CSV export, for coach1 of that corpus and
+for one coach holding a corpus of the same size alone (the history part; see
+bench/history.py). `--only` runs one part. The report goes to stdout, or with
+--output into a file: an existing file keeps everything outside the generated
+parts it holds, and a part that is not run keeps its old figures.
 """
 
 from __future__ import annotations
@@ -18,9 +22,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.corpus import CorpusSize
+from bench.history_report import render_history
 from bench.machine import describe_machine
-from bench.report import BEGIN_MARK, END_MARK, has_marks, render, splice
-from bench.run import BenchOptions, DialectResult, run_dialect
+from bench.report import MARKS, has_marks, render, splice
+from bench.run import PARTS, BenchOptions, DialectResult, run_dialect
 from bench.scratch import DIALECTS, check_postgres
 from core.errors import HuddleError
 
@@ -33,6 +38,8 @@ FULL = {
     "runs": 3,
     "appends": 1_000,
     "import_messages": 100_000,
+    "page_runs": 5,
+    "csv_messages": 100_000,
 }
 QUICK = {
     "messages": 20_000,
@@ -41,6 +48,8 @@ QUICK = {
     "runs": 1,
     "appends": 100,
     "import_messages": 5_000,
+    "page_runs": 1,
+    "csv_messages": 500,
 }
 
 
@@ -57,7 +66,14 @@ def _positive(text: str) -> int:
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m bench",
-        description="Benchmark search, append and import on SQLite and PostgreSQL.",
+        description="Benchmark search, append, import and the History page on SQLite and "
+        "PostgreSQL.",
+    )
+    parser.add_argument(
+        "--only",
+        choices=PARTS,
+        help="run one part: foundation (search, append, import) or history (the History "
+        "page and CSV export); default: both",
     )
     parser.add_argument(
         "--dialect", choices=(*DIALECTS, "both"), default="both", help="default: both"
@@ -93,15 +109,18 @@ def _existing_report(path: Path | None) -> str | None:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
+    parts = (args.only,) if args.only else PARTS
     existing = _existing_report(args.output)
-    if existing is not None and not has_marks(existing):
-        # Checked before minutes of work, and never overwritten: it may be any file.
-        print(
-            f"bench: {args.output} exists but has no generated part to replace "
-            f"(between the lines {BEGIN_MARK} and {END_MARK}); choose another --output.",
-            file=sys.stderr,
-        )
-        return 1
+    for part in parts:
+        if existing is not None and not has_marks(existing, part):
+            # Checked before minutes of work, and never overwritten: it may be any file.
+            begin, end = MARKS[part]
+            print(
+                f"bench: {args.output} exists but has no generated part to replace "
+                f"(between the lines {begin} and {end}); choose another --output.",
+                file=sys.stderr,
+            )
+            return 1
     dialects = list(DIALECTS) if args.dialect == "both" else [args.dialect]
     servers = {"sqlite": "SQLite"}
     notes = []
@@ -122,6 +141,9 @@ def main(argv: list[str] | None = None) -> int:
         appends=args.appends,
         import_messages=args.import_messages,
         postgres_url=args.postgres_url,
+        parts=parts,
+        page_runs=args.page_runs,
+        csv_messages=args.csv_messages,
         # One clock for every database, so each gets the same corpus.
         now=datetime.now(UTC),
     )
@@ -129,26 +151,27 @@ def main(argv: list[str] | None = None) -> int:
     results: list[DialectResult] = []
     try:
         for dialect in dialects:
-            # The second database gets the words picked from the first corpus (the same one).
-            queries = [timing.query for timing in results[0].queries] if results else None
-            results.append(run_dialect(dialect, servers[dialect], options, queries))
+            # The second database gets the words picked from the first corpora (the same ones).
+            picked = results[0].picked if results else None
+            results.append(run_dialect(dialect, servers[dialect], options, picked))
     except HuddleError as exc:
         print(f"bench: {exc}", file=sys.stderr)
         return 1
-    report = render(
-        results,
-        describe_machine(),
-        shlex.join(["python", "-m", "bench", *argv]),
-        args.runs,
-        started,
-        time.perf_counter() - clock,
-        notes,
-    )
+    machine, seconds = describe_machine(), time.perf_counter() - clock
+    command = shlex.join(["python", "-m", "bench", *argv])
+    blocks = {}
+    if "foundation" in parts:
+        blocks["foundation"] = render(results, machine, command, args.runs, started, seconds, notes)
+    if "history" in parts:
+        blocks["history"] = render_history(results, machine, command, started, seconds, notes)
     if args.output is None:
-        sys.stdout.write(report)
+        sys.stdout.write("\n".join(blocks.values()))
         return 0
+    report = _existing_report(args.output)
+    for part, block in blocks.items():
+        report = splice(report, block, part)
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(splice(_existing_report(args.output), report), encoding="utf-8")
+    args.output.write_text(report, encoding="utf-8")
     print(f"bench: report written to {args.output}", file=sys.stderr)
     return 0
 
