@@ -93,52 +93,53 @@ def history_page(
     page = max(1, int(page))
     if query.searching:
         order = sort if sort in SEARCH_SORTS else "relevance"
-        found = search_sessions(
-            store.db,
-            user_id,
-            query,
-            order=order,
-            limit=page_size,
-            offset=(page - 1) * page_size,
-        )
-        if not found.items and found.total and page > 1:
-            page = pages_for(found.total, page_size)
-            found = search_sessions(
+
+        def fetch(number: int):
+            return search_sessions(
                 store.db,
                 user_id,
                 query,
                 order=order,
                 limit=page_size,
-                offset=(page - 1) * page_size,
+                offset=(number - 1) * page_size,
             )
-        sessions = [match.session for match in found.items]
-        tools = tools_by_session(store, user_id, [s.id for s in sessions])
-        rows = [
-            HistoryRow(match.session, tools.get(match.session.id, []), match.hits, match.snippets)
-            for match in found.items
-        ]
-        return HistoryPage(
-            rows,
-            found.total,
-            page,
-            pages_for(found.total, page_size),
-            page_size,
-            searching=True,
-            total_capped=found.total_capped,
+    else:
+        order = sort if sort in LIST_SORTS else "recent"
+
+        def fetch(number: int):
+            return store.list_sessions(
+                user_id, query.filters, sort=order, limit=page_size, offset=(number - 1) * page_size
+            )
+
+    found = fetch(page)
+    if not found.items and found.total and page > 1:
+        # A bookmark or a deletion elsewhere can leave the asked page past the end.
+        page = pages_for(found.total, page_size)
+        found = fetch(page)
+    if query.searching:
+        matches = found.items
+        sessions = [match.session for match in matches]
+    else:
+        matches = [None] * len(found.items)
+        sessions = found.items
+    tools = tools_by_session(store, user_id, [session.id for session in sessions])
+    rows = [
+        HistoryRow(
+            session,
+            tools.get(session.id, []),
+            match.hits if match else None,
+            match.snippets if match else [],
         )
-    sort = sort if sort in LIST_SORTS else "recent"
-    listed = store.list_sessions(
-        user_id, query.filters, sort=sort, limit=page_size, offset=(page - 1) * page_size
-    )
-    if not listed.items and listed.total and page > 1:
-        page = pages_for(listed.total, page_size)
-        listed = store.list_sessions(
-            user_id, query.filters, sort=sort, limit=page_size, offset=(page - 1) * page_size
-        )
-    tools = tools_by_session(store, user_id, [s.id for s in listed.items])
-    rows = [HistoryRow(session, tools.get(session.id, [])) for session in listed.items]
+        for session, match in zip(sessions, matches, strict=True)
+    ]
     return HistoryPage(
-        rows, listed.total, page, pages_for(listed.total, page_size), page_size, searching=False
+        rows,
+        found.total,
+        page,
+        pages_for(found.total, page_size),
+        page_size,
+        searching=query.searching,
+        total_capped=getattr(found, "total_capped", False),
     )
 
 

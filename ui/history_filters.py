@@ -104,23 +104,9 @@ def history_search(services: Services, coach: Coach) -> HistoryAddress:
         *st.columns([2, 2, 1.4], vertical_alignment="bottom"),
     ]
     with columns[0]:
-        st.selectbox(
-            "Kind",
-            list(KINDS),
-            format_func=KINDS.get,
-            key=KIND,
-            bind="query-params",
-            on_change=reset_page,
-        )
+        _bound_choice("Kind", KINDS, KIND)
     with columns[1]:
-        st.selectbox(
-            "Show",
-            list(SHOWN),
-            format_func=SHOWN.get,
-            key=SHOW,
-            bind="query-params",
-            on_change=reset_page,
-        )
+        _bound_choice("Show", SHOWN, SHOW)
     with columns[2]:
         st.multiselect(
             "Tags",
@@ -131,23 +117,9 @@ def history_search(services: Services, coach: Coach) -> HistoryAddress:
             on_change=reset_page,
         )
     with columns[3]:
-        st.selectbox(
-            "Tool used",
-            ["", *tools],
-            format_func=lambda name: name or "Any tool",
-            key=TOOL,
-            bind="query-params",
-            on_change=reset_page,
-        )
+        _bound_choice("Tool used", {"": "Any tool", **{name: name for name in tools}}, TOOL)
     with columns[4]:
-        st.selectbox(
-            "Drill",
-            ["", *drills],
-            format_func=lambda drill_id: drills.get(drill_id, "Any drill"),
-            key=DRILL,
-            bind="query-params",
-            on_change=reset_page,
-        )
+        _bound_choice("Drill", {"": "Any drill", **drills}, DRILL)
     with columns[5]:
         st.date_input(
             "Last activity",
@@ -169,21 +141,19 @@ def history_search(services: Services, coach: Coach) -> HistoryAddress:
     return HistoryAddress(query=query, sort=sort)
 
 
-def _sort_picker(query: HistoryQuery) -> str:
-    if query.searching:
-        return st.selectbox(
-            "Sort results by",
-            list(SEARCH_SORTS),
-            format_func=SEARCH_SORTS.get,
-            key=ORDER,
-            bind="query-params",
-            on_change=reset_page,
-        )
+def _bound_choice(label: str, choices: dict[str, str], key: str) -> str:
+    """A selectbox over `choices` (value -> label) kept in the address as its label."""
     return st.selectbox(
-        "Sort by",
-        list(LIST_SORTS),
-        format_func=LIST_SORTS.get,
-        key=SORT,
+        label,
+        list(choices),
+        format_func=choices.get,
+        key=key,
         bind="query-params",
         on_change=reset_page,
     )
+
+
+def _sort_picker(query: HistoryQuery) -> str:
+    if query.searching:
+        return _bound_choice("Sort results by", SEARCH_SORTS, ORDER)
+    return _bound_choice("Sort by", LIST_SORTS, SORT)

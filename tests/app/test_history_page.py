@@ -460,3 +460,11 @@ def test_archive_and_unarchive_one_session(corpus, app_store, alice):
     button(at, "huddle_history_unarchive").click().run()
     assert not app_store.get_session(alice.id, corpus["archived"].id).archived
     assert "Unarchived 1 conversation." in page_text(at)
+
+
+def test_the_last_activity_widget_filters_like_the_operators(corpus):
+    start = (NOW - timedelta(days=25)).date().isoformat()
+    end = (NOW - timedelta(days=10)).date().isoformat()
+    at = history(dates=[start, end])
+    assert titles(at) == ["Finishing session"]
+    assert titles(history(q=f"after:{start} before:{end}")) == ["Finishing session"]

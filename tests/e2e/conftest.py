@@ -110,3 +110,18 @@ def app_server(tmp_path_factory, app_database_url) -> Iterator[str]:
                 server.wait()
     if "Traceback" in log_path.read_text():
         print(log_path.read_text()[-3000:])
+
+
+@pytest.fixture
+def screenshots(tmp_path) -> Path:
+    """Where a browser test saves the screenshots README.md shows.
+
+    docs/screenshots/ when HUDDLE_UPDATE_SCREENSHOTS=1 is set (so an ordinary `make test`
+    leaves the tree clean), otherwise the test's temporary folder.
+    """
+    if os.environ.get("HUDDLE_UPDATE_SCREENSHOTS") == "1":
+        folder = ROOT / "docs" / "screenshots"
+    else:
+        folder = tmp_path / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

@@ -7,7 +7,6 @@ otherwise in the test's temporary folder.
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -17,21 +16,10 @@ from tests.e2e.browser import form, wait_until_idle
 
 pytestmark = pytest.mark.e2e
 
-ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "Whistle-2026!"
 OPEN_QUESTION = "Plan a 60-minute passing session for my U12 team"
 ARITHMETIC = "what is 12*7+3"
 DRILL = "U12 soccer passing drill for 10 players, 20 minutes, cones and balls"
-
-
-@pytest.fixture
-def screenshots(tmp_path) -> Path:
-    if os.environ.get("HUDDLE_UPDATE_SCREENSHOTS") == "1":
-        folder = ROOT / "docs" / "screenshots"
-    else:
-        folder = tmp_path / "screenshots"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 def test_a_coach_chats_reloads_and_builds_a_drill(chromium, app_server, screenshots):

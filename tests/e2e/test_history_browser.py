@@ -6,7 +6,6 @@ Takes docs/screenshots/history.png (with HUDDLE_UPDATE_SCREENSHOTS=1, as test_br
 from __future__ import annotations
 
 import json
-import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -20,19 +19,8 @@ from tests.e2e.browser import app_store, grid_click_row, log_in, wait_until_idle
 
 pytestmark = pytest.mark.e2e
 
-ROOT = Path(__file__).resolve().parents[2]
 USERNAME = "hana"
 PASSWORD = "Through-Ball-7!"
-
-
-@pytest.fixture
-def screenshots(tmp_path) -> Path:
-    if os.environ.get("HUDDLE_UPDATE_SCREENSHOTS") == "1":
-        folder = ROOT / "docs" / "screenshots"
-    else:
-        folder = tmp_path / "screenshots"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 @pytest.fixture
