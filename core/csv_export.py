@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
-from typing import Any, TextIO
+from collections.abc import Iterator, Sequence
+from typing import TextIO
 
-from core.export_batches import format_time, message_batches, selected_sessions
+from core.csv_rows import MessagePage, message_pages, session_batches
+from core.export_batches import selected_sessions
 from core.store import ConversationStore
 
 CSV_COLUMNS = (
@@ -31,12 +32,77 @@ CSV_COLUMNS = (
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _spreadsheet_cell(value: Any) -> Any:
-    if value is None:
+def _text_cell(value: str | None) -> str:
+    if not value:
         return ""
-    if type(value) is str and value.startswith(_FORMULA_STARTS):
+    if value.startswith(_FORMULA_STARTS):
         return "'" + value
     return value
+
+
+def _page_rows(page: MessagePage, sessions: dict[str, tuple[str, ...]]) -> Iterator[tuple]:
+    tools = page.tools
+    for (
+        message_id,
+        session_id,
+        seq,
+        role,
+        content,
+        word_count,
+        status,
+        model,
+        input_tokens,
+        output_tokens,
+        created_at,
+    ) in page.rows:
+        chat_id, title, kind, tags = sessions[session_id]
+        # The writer writes None as an empty cell; numbers and the time text
+        # (it starts with the year's digits) can never read as a formula.
+        yield (
+            chat_id,
+            title,
+            kind,
+            seq,
+            _text_cell(role),
+            created_at,
+            _text_cell(content),
+            word_count,
+            _text_cell(status),
+            _text_cell(model),
+            input_tokens,
+            output_tokens,
+            _text_cell("; ".join(tools[message_id])) if message_id in tools else "",
+            tags,
+        )
+
+
+def _csv_pages(
+    store: ConversationStore,
+    user_id: int,
+    session_ids: Sequence[str] | None,
+    query: str | None,
+) -> Iterator[tuple[str, int]]:
+    """The CSV a page of messages at a time: (text, rows in it), the header first."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    yield buffer.getvalue(), 0
+    for sessions in session_batches(selected_sessions(store, user_id, session_ids, query)):
+        # The session's own cells are the same on each of its rows: made once.
+        cells = {
+            chat.id: (
+                _text_cell(chat.id),
+                _text_cell(chat.title),
+                _text_cell(chat.kind),
+                _text_cell("; ".join(chat.tag_names)),
+            )
+            for chat in sessions
+        }
+        for page in message_pages(store, user_id, [chat.id for chat in sessions]):
+            buffer.seek(0)
+            buffer.truncate()
+            writer.writerows(_page_rows(page, cells))
+            yield buffer.getvalue(), len(page.rows)
 
 
 def write_csv(
@@ -54,35 +120,10 @@ def write_csv(
     = + - @, tab or carriage return) gets a leading apostrophe. The JSON archive
     is the lossless format.
     """
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
     rows = 0
-    for chat in selected_sessions(store, user_id, session_ids, query):
-        tags = "; ".join(chat.tag_names)
-        for batch in message_batches(store, user_id, chat.id):
-            writer.writerows(
-                [
-                    _spreadsheet_cell(value)
-                    for value in (
-                        chat.id,
-                        chat.title,
-                        chat.kind,
-                        message.seq,
-                        message.role,
-                        format_time(message.created_at),
-                        message.content,
-                        message.word_count,
-                        message.status,
-                        message.model,
-                        message.input_tokens,
-                        message.output_tokens,
-                        "; ".join(call.name for call in calls),
-                        tags,
-                    )
-                ]
-                for message, calls in batch
-            )
-            rows += len(batch)
+    for text, count in _csv_pages(store, user_id, session_ids, query):
+        out.write(text)
+        rows += count
     return rows
 
 
@@ -93,7 +134,12 @@ def csv_bytes(
     session_ids: Sequence[str] | None = None,
     query: str | None = None,
 ) -> bytes:
-    """The CSV as UTF-8 bytes, for a download button."""
-    buffer = io.StringIO(newline="")
-    write_csv(store, user_id, buffer, session_ids=session_ids, query=query)
-    return buffer.getvalue().encode("utf-8")
+    """The CSV as UTF-8 bytes, for a download button.
+
+    Encoded a page at a time into one growing buffer, so the peak stays near
+    the file's own size (never the whole text and its encoded copy at once).
+    """
+    buffer = io.BytesIO()
+    for text, _ in _csv_pages(store, user_id, session_ids, query):
+        buffer.write(text.encode("utf-8"))
+    return buffer.getvalue()
