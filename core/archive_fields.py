@@ -58,6 +58,7 @@ MESSAGE_FIELDS = frozenset(
         "input_tokens",
         "output_tokens",
         "latency_ms",
+        "first_token_ms",
         "blocks",
         "metadata",
         "tool_calls",

@@ -94,7 +94,8 @@ def _read_message(raw: Any, where: str, seq: int) -> dict[str, Any]:
     if model is not None and (type(model) is not str or len(model) > 100):
         model = text_field(raw, "model", where, max_chars=100, nullable=True)
     counts = []
-    for key in ("input_tokens", "output_tokens", "latency_ms"):
+    # first_token_ms is optional: archives written before it was measured have none.
+    for key in ("input_tokens", "output_tokens", "latency_ms", "first_token_ms"):
         number = get(key)
         if number is not None and (type(number) is not int or not 0 <= number <= INT_MAX):
             number = whole_number(raw, key, where)
@@ -128,6 +129,7 @@ def _read_message(raw: Any, where: str, seq: int) -> dict[str, Any]:
         "output_tokens": counts[1],
         "word_count": count_words(content),
         "latency_ms": counts[2],
+        "first_token_ms": counts[3],
         "created_at": created_at,
         "metadata": metadata,
     }

@@ -3,10 +3,10 @@
 The archive is the lossless format: what import writes, export gives back equal.
 What it holds, beyond the fields DESIGN.md shows, so that nothing is lost: a
 session's `title_source` and its tool calls that belong to no message
-(`tool_calls_without_message`); a message's `error`, `latency_ms` and
-`metadata`. What it leaves out because import derives it: word counts,
-`message_count`, `last_seq`, `last_message_at` and `preview`. Users appear only
-by username, never with a password hash, email or role.
+(`tool_calls_without_message`); a message's `error`, `latency_ms`,
+`first_token_ms` and `metadata`. What it leaves out because import derives it:
+word counts, `message_count`, `last_seq`, `last_message_at` and `preview`. Users
+appear only by username, never with a password hash, email or role.
 """
 
 from __future__ import annotations
@@ -76,6 +76,7 @@ def _message_entry(message: Message, calls: list[ToolCall]) -> dict[str, Any]:
         "input_tokens": message.input_tokens,
         "output_tokens": message.output_tokens,
         "latency_ms": message.latency_ms,
+        "first_token_ms": message.first_token_ms,
         "blocks": message.blocks,
         "metadata": message.metadata_,
         "tool_calls": [_tool_call_entry(call) for call in calls],

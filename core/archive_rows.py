@@ -98,6 +98,7 @@ def message_row(
         "output_tokens": None,
         "word_count": count_words(content),
         "latency_ms": None,
+        "first_token_ms": None,
         "created_at": created_at,
         "metadata": metadata or {},
     }

@@ -452,6 +452,7 @@ class _SessionBuilder:
             "output_tokens": None,
             "word_count": count_words(content),
             "latency_ms": None,
+            "first_token_ms": None,
             "created_at": self.clock,
             "metadata": {},
             **columns,
@@ -463,9 +464,18 @@ class _SessionBuilder:
 class _Corpus:
     """Turns a seed into sessions of messages; one instance writes one corpus."""
 
-    def __init__(self, rng: random.Random, ids: random.Random, now: datetime) -> None:
+    def __init__(
+        self,
+        rng: random.Random,
+        ids: random.Random,
+        now: datetime,
+        first_tokens: random.Random | None = None,
+    ) -> None:
         self.rng = rng
         self.ids = ids
+        # Its own generator: times to first token came later than the corpus, and drawing
+        # them from `rng` would have changed every seed's sessions and messages.
+        self.first_tokens = first_tokens or random.Random(0)
         self.now = now
         self.order = 0
 
@@ -616,11 +626,18 @@ class _Corpus:
             latency_ms=latency,
             **columns,
         )
+        if row["status"] != "error":  # an error reply never had a first token
+            row["first_token_ms"] = self._first_token_ms(latency)
         if row["status"] == "complete":  # a failed call used no tokens
             # The engine sends the latest messages that fit its budget, not all of them.
             row["input_tokens"] = min(builder.context_tokens, CONTEXT_BUDGET_TOKENS)
             row["output_tokens"] = int(row["word_count"] * 1.35) + rng.randint(5, 40)
             builder.context_tokens += row["output_tokens"]
+
+    def _first_token_ms(self, latency: int) -> int:
+        # 300-1500 ms, most near half a second, as Claude streams; never after the reply ended.
+        wait = 300 + round(1200 * self.first_tokens.betavariate(2, 5))
+        return min(wait, latency - 100)
 
     def _run_tool_round(
         self, builder: _SessionBuilder, tool: _ToolRound, coach: _Coach
@@ -854,7 +871,7 @@ def load_demo_data(
     starts = sorted(
         now - timedelta(seconds=3_600 + rng.random() ** 1.5 * window) for _ in range(sessions)
     )
-    corpus = _Corpus(rng, ids, now)
+    corpus = _Corpus(rng, ids, now, random.Random(f"huddle-demo-first-token-{seed}"))
     writer = _BatchWriter(store, batch_messages, messages, progress)
     waiting: list[_Pending] = []
     for owner, length, start in zip(owners, lengths, starts, strict=True):

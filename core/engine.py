@@ -80,7 +80,10 @@ class ToolFinished:
 
 @dataclass(frozen=True)
 class TurnDone:
-    """The turn ended with a reply; usage and latency are the turn's totals."""
+    """The turn ended with a reply; usage and latency are the turn's totals.
+
+    `first_token_ms` is the first round's: how long the coach waited before the reply began.
+    """
 
     session_id: str
     user_message_id: int
@@ -90,6 +93,7 @@ class TurnDone:
     output_tokens: int
     latency_ms: int
     tool_rounds: int
+    first_token_ms: int | None = None
 
 
 @dataclass(frozen=True)
@@ -199,6 +203,7 @@ class ChatEngine:
         input_tokens = output_tokens = 0
         model_name = self.model.name
         rounds = 0
+        first_token_ms: int | None = None
         for round_number in range(self.max_tool_rounds + 1):
             # After the last tool round the model must answer in text.
             tools_allowed = round_number < self.max_tool_rounds
@@ -225,7 +230,13 @@ class ChatEngine:
                     raise ModelError("The model ended without a reply; try again.", retryable=True)
             except ModelError as exc:
                 failed = self._store_failure(
-                    user_id, session.id, "".join(received), str(exc), exc.retryable, round_started
+                    user_id,
+                    session.id,
+                    "".join(received),
+                    str(exc),
+                    exc.retryable,
+                    round_started,
+                    first_token_ms=exc.first_token_ms,
                 )
                 yield TurnError(session.id, question.id, failed.id, str(exc), exc.retryable)
                 return
@@ -243,6 +254,8 @@ class ChatEngine:
             input_tokens += reply.input_tokens
             output_tokens += reply.output_tokens
             model_name = reply.model or self.model.name
+            if round_number == 0:
+                first_token_ms = reply.first_token_ms
             assistant = self.store.add_message(
                 user_id,
                 session.id,
@@ -253,6 +266,7 @@ class ChatEngine:
                 input_tokens=reply.input_tokens,
                 output_tokens=reply.output_tokens,
                 latency_ms=_elapsed_ms(round_started),
+                first_token_ms=reply.first_token_ms,
                 metadata=_reply_metadata(reply),
             )
             stored.append(assistant.id)
@@ -303,6 +317,7 @@ class ChatEngine:
             output_tokens=output_tokens,
             latency_ms=_elapsed_ms(started),
             tool_rounds=rounds,
+            first_token_ms=first_token_ms,
         )
 
     def _store_failure(
@@ -313,6 +328,8 @@ class ChatEngine:
         error: str,
         retryable: bool,
         round_started: float,
+        *,
+        first_token_ms: int | None = None,
     ) -> Message:
         return self.store.add_message(
             user_id,
@@ -324,6 +341,7 @@ class ChatEngine:
             error=error,
             model=self.model.name,
             latency_ms=_elapsed_ms(round_started),
+            first_token_ms=first_token_ms,
             metadata={"retryable": retryable},
         )
 

@@ -1,8 +1,9 @@
 """Model clients for the chat engine: Claude through the anthropic SDK, and the offline model.
 
 Both stream the same model-level events, so the engine has one loop: any number of TextDelta
-pieces, then one ModelReply with the content blocks, stop reason and usage. A failure is a
-ModelError that says in one sentence what went wrong and whether trying again can help.
+pieces, then one ModelReply with the content blocks, stop reason, usage and time to first
+token. A failure is a ModelError that says in one sentence what went wrong and whether trying
+again can help (and, when text had begun to arrive, how long the first token took).
 """
 
 from __future__ import annotations
@@ -72,6 +73,8 @@ class ModelReply:
     model: str
     cache_read_tokens: int = 0
     cache_write_tokens: int = 0
+    # Milliseconds from the request to the first text or tool_use delta, as the client measured.
+    first_token_ms: int | None = None
 
     @property
     def text(self) -> str:
@@ -88,9 +91,24 @@ ModelEvent = TextDelta | ModelReply
 class ModelError(HuddleError):
     """The model call failed; `retryable` says whether trying again may work."""
 
-    def __init__(self, message: str, *, retryable: bool) -> None:
+    def __init__(self, message: str, *, retryable: bool, first_token_ms: int | None = None) -> None:
         super().__init__(message)
         self.retryable = retryable
+        # Set when the reply had begun (a partial reply keeps its time to first token).
+        self.first_token_ms = first_token_ms
+
+
+class FirstTokenClock:
+    """Milliseconds from the request to the first token, on the monotonic clock."""
+
+    def __init__(self) -> None:
+        self._started = time.perf_counter()
+        self.ms: int | None = None
+
+    def mark(self) -> None:
+        """Note that a token arrived; only the first call counts."""
+        if self.ms is None:
+            self.ms = round((time.perf_counter() - self._started) * 1000)
 
 
 class ModelClient(Protocol):
@@ -145,6 +163,15 @@ class AnthropicModel:
         self._where = base_url or "the Anthropic API"
 
     def stream(self, request: ModelRequest) -> Iterator[ModelEvent]:
+        # Started before the SDK sends the request, so connecting and any SDK retries count.
+        clock = FirstTokenClock()
+        try:
+            yield from self._stream(request, clock)
+        except ModelError as exc:
+            exc.first_token_ms = clock.ms
+            raise
+
+    def _stream(self, request: ModelRequest, clock: FirstTokenClock) -> Iterator[ModelEvent]:
         import anthropic
         import httpx2
 
@@ -167,7 +194,12 @@ class AnthropicModel:
                     if event.type == "message_start":
                         started = True
                     elif event.type == "text":
+                        clock.mark()
                         yield TextDelta(event.text)
+                    elif event.type == "input_json":
+                        # A reply that opens with a tool call: its first piece of input is
+                        # its first token.
+                        clock.mark()
                 if not started:
                     raise ModelError(
                         "Claude's reply ended before it began; try again.", retryable=True
@@ -197,10 +229,10 @@ class AnthropicModel:
                 "The connection to Claude closed before the reply was complete; try again.",
                 retryable=True,
             )
-        yield _reply_from_message(message)
+        yield _reply_from_message(message, clock.ms)
 
 
-def _reply_from_message(message: anthropic.types.Message) -> ModelReply:
+def _reply_from_message(message: anthropic.types.Message, first_token_ms: int | None) -> ModelReply:
     blocks: list[dict[str, Any]] = []
     for block in message.content:
         if block.type == "text":
@@ -221,6 +253,7 @@ def _reply_from_message(message: anthropic.types.Message) -> ModelReply:
         model=message.model or "",
         cache_read_tokens=cache_read,
         cache_write_tokens=cache_write,
+        first_token_ms=first_token_ms,
     )
 
 
@@ -340,6 +373,7 @@ class OfflineModel:
         self.word_delay_s = word_delay_s
 
     def stream(self, request: ModelRequest) -> Iterator[ModelEvent]:
+        clock = FirstTokenClock()
         input_tokens = max(1, (len(request.system) + len(json.dumps(request.messages))) // 4)
         last = request.messages[-1] if request.messages else {"role": "user", "content": []}
         blocks = _blocks(last)
@@ -363,25 +397,31 @@ class OfflineModel:
                 "name": plan.name,
                 "input": plan.input,
             }
+            # The whole tool call arrives at once: its first token is the reply itself.
+            clock.mark()
             yield ModelReply(
                 blocks=[block],
                 stop_reason="tool_use",
                 input_tokens=input_tokens,
                 output_tokens=max(1, len(json.dumps(plan.input)) // 4),
                 model=self.name,
+                first_token_ms=clock.ms,
             )
             return
         pieces = _pieces(plan)
         for piece in pieces:
             if self.word_delay_s:
                 time.sleep(self.word_delay_s)
+            clock.mark()
             yield TextDelta(piece)
+        clock.mark()  # an empty answer has no pieces
         yield ModelReply(
             blocks=[{"type": "text", "text": plan}],
             stop_reason="end_turn",
             input_tokens=input_tokens,
             output_tokens=max(1, len(pieces)),
             model=self.name,
+            first_token_ms=clock.ms,
         )
 
 

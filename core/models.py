@@ -178,6 +178,9 @@ class Message(Base):
     output_tokens: Mapped[int | None] = mapped_column(Integer)
     word_count: Mapped[int] = mapped_column(Integer, default=0)
     latency_ms: Mapped[int | None] = mapped_column(Integer)
+    # Milliseconds from the request to the model's first text or tool_use delta
+    # (assistant messages only; NULL where it was never measured, e.g. before 0003).
+    first_token_ms: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", default=dict)
 

@@ -364,6 +364,7 @@ class ConversationStore(SessionListing):
         input_tokens: int | None = None,
         output_tokens: int | None = None,
         latency_ms: int | None = None,
+        first_token_ms: int | None = None,
         metadata: dict[str, Any] | None = None,
         created_at: datetime | None = None,
     ) -> Message:
@@ -384,6 +385,7 @@ class ConversationStore(SessionListing):
             output_tokens=output_tokens,
             word_count=count_words(content),
             latency_ms=latency_ms,
+            first_token_ms=first_token_ms,
             created_at=created_at or utcnow(),
             metadata_=metadata or {},
         )
@@ -423,6 +425,7 @@ class ConversationStore(SessionListing):
         input_tokens: int | None = None,
         output_tokens: int | None = None,
         latency_ms: int | None = None,
+        first_token_ms: int | None = None,
     ) -> Message:
         """Finish or correct a stored message (e.g. a partial reply), keeping counters true."""
         with self.db.writing() as session:
@@ -455,6 +458,7 @@ class ConversationStore(SessionListing):
                 ("input_tokens", input_tokens),
                 ("output_tokens", output_tokens),
                 ("latency_ms", latency_ms),
+                ("first_token_ms", first_token_ms),
             ):
                 if value is not None:
                     setattr(message, name, value)

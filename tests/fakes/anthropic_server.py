@@ -12,6 +12,9 @@ retry and every concurrent request consumes one. A request with ``"stream": true
 Server-Sent Events shaped exactly like Anthropic's (chunked, on a keep-alive connection); any
 other request gets the same reply as one JSON message.
 
+A scripted response may wait ``first_event_delay`` seconds after its headers before its first
+event, so a test can check that time to first token is measured (at least that delay).
+
 When the queue is empty the fake serves ``default_text`` as a text reply if one was given, and
 otherwise answers HTTP 500 ``api_error`` naming the missing script, with ``x-should-retry:
 false`` so the SDK fails at once instead of retrying.
@@ -29,6 +32,7 @@ import socketserver
 import string
 import sys
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -104,6 +108,7 @@ class Reply:
     stop_reason: StopReason
     input_tokens: int
     output_tokens: int
+    first_event_delay: float = 0.0  # seconds between the headers and message_start
 
 
 @dataclass(frozen=True)
@@ -122,6 +127,7 @@ class StreamFault:
     kind: FaultKind
     text: str
     error: dict[str, Any] | None = None
+    first_event_delay: float = 0.0
 
 
 Scripted = Reply | StatusError | StreamFault
@@ -179,13 +185,14 @@ def make_reply(
     stop_reason: StopReason | None = None,
     input_tokens: int = DEFAULT_INPUT_TOKENS,
     output_tokens: int | None = None,
+    first_event_delay: float = 0.0,
 ) -> Reply:
     """Build a Reply; stop_reason defaults from the blocks, output_tokens to the delta count."""
     if stop_reason is None:
         stop_reason = "tool_use" if any(isinstance(b, ToolUseBlock) for b in blocks) else "end_turn"
     if output_tokens is None:
         output_tokens = max(1, sum(len(_block_deltas(b)) for b in blocks))
-    return Reply(blocks, stop_reason, input_tokens, output_tokens)
+    return Reply(blocks, stop_reason, input_tokens, output_tokens, first_event_delay)
 
 
 def _message_json(reply: Reply, *, message_id: str, model: str) -> dict[str, Any]:
@@ -296,7 +303,10 @@ class _Handler(BaseHTTPRequestHandler):
         elif isinstance(scripted, Reply) and not streaming:
             self._send_json(200, _message_json(scripted, message_id=message_id, model=model))
         elif isinstance(scripted, Reply):
-            self._send_events(_reply_events(scripted, message_id=message_id, model=model))
+            self._send_events(
+                _reply_events(scripted, message_id=message_id, model=model),
+                scripted.first_event_delay,
+            )
         elif not streaming:
             message = f"FakeAnthropic: the scripted {scripted.kind} fault needs a streaming request"
             self._send_json(
@@ -330,8 +340,11 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("connection", "close")
         self.end_headers()
 
-    def _send_events(self, events: list[Event]) -> None:
+    def _send_events(self, events: list[Event], first_event_delay: float = 0.0) -> None:
         self._start_event_stream(chunked=True)
+        # Headers first, like the real API: the SDK's request has returned, the model is
+        # still thinking.
+        time.sleep(first_event_delay)
         for event in events:
             self.wfile.write(_chunk(_encode_event(event)))
         self.wfile.write(b"0\r\n\r\n")
@@ -339,10 +352,12 @@ class _Handler(BaseHTTPRequestHandler):
     def _send_fault(self, fault: StreamFault, events: list[Event]) -> None:
         if fault.kind == "drop":
             self._start_event_stream(chunked=False)
+            time.sleep(fault.first_event_delay)
             for event in events:
                 self.wfile.write(_encode_event(event))
             return  # `connection: close` was sent, so the server closes the socket here
         self._start_event_stream(chunked=True)
+        time.sleep(fault.first_event_delay)
         for event in events:
             self.wfile.write(_chunk(_encode_event(event)))
         if fault.kind == "error_event":
@@ -472,13 +487,18 @@ class FakeAnthropic:
         stop_reason: StopReason | None = None,
         input_tokens: int = DEFAULT_INPUT_TOKENS,
         output_tokens: int | None = None,
+        first_event_delay: float = 0.0,
     ) -> None:
-        """Queue a reply of these blocks; stop_reason defaults to tool_use if any, else end_turn."""
+        """Queue a reply of these blocks; stop_reason defaults to tool_use if any, else end_turn.
+
+        ``first_event_delay`` (seconds) holds the stream back after its headers.
+        """
         reply = make_reply(
             tuple(blocks),
             stop_reason=stop_reason,
             input_tokens=input_tokens,
             output_tokens=output_tokens,
+            first_event_delay=first_event_delay,
         )
         self._push(reply)
 
@@ -489,6 +509,7 @@ class FakeAnthropic:
         input_tokens: int = DEFAULT_INPUT_TOKENS,
         output_tokens: int | None = None,
         stop_reason: StopReason = "end_turn",
+        first_event_delay: float = 0.0,
     ) -> None:
         """Queue a one-text-block reply."""
         self.add_reply(
@@ -496,6 +517,7 @@ class FakeAnthropic:
             stop_reason=stop_reason,
             input_tokens=input_tokens,
             output_tokens=output_tokens,
+            first_event_delay=first_event_delay,
         )
 
     def add_tool_use(
@@ -507,11 +529,17 @@ class FakeAnthropic:
         tool_use_id: str | None = None,
         input_tokens: int = DEFAULT_INPUT_TOKENS,
         output_tokens: int | None = None,
+        first_event_delay: float = 0.0,
     ) -> str:
         """Queue a reply calling one tool (after optional text); returns the tool_use id."""
         tool_use = ToolUseBlock(name, input, tool_use_id or new_tool_use_id())
         blocks: list[Block] = [TextBlock(text_before)] if text_before is not None else []
-        self.add_reply([*blocks, tool_use], input_tokens=input_tokens, output_tokens=output_tokens)
+        self.add_reply(
+            [*blocks, tool_use],
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            first_event_delay=first_event_delay,
+        )
         return tool_use.id
 
     def add_status(
@@ -542,10 +570,16 @@ class FakeAnthropic:
         self._push(StatusError(status, body, headers))
 
     def add_error_event_after(
-        self, text: str, *, error_type: str = "overloaded_error", message: str = "Overloaded"
+        self,
+        text: str,
+        *,
+        error_type: str = "overloaded_error",
+        message: str = "Overloaded",
+        first_event_delay: float = 0.0,
     ) -> None:
         """Queue a stream that sends ``text`` as deltas, then an SSE ``error`` event."""
-        self._push(StreamFault("error_event", text, _error_body(error_type, message)))
+        error = _error_body(error_type, message)
+        self._push(StreamFault("error_event", text, error, first_event_delay))
 
     def add_drop_between_events(self, text: str) -> None:
         """Queue a stream that sends ``text`` as deltas, then closes cleanly at an event boundary.
