@@ -112,7 +112,7 @@ def history_table(page: HistoryPage) -> list[str]:
         height=min(len(ids), VISIBLE_ROWS) * ROW_PX + ROW_PX + 3,
         column_config={
             "Pinned": st.column_config.TextColumn("★", width=28, help="Pinned"),
-            "Title": st.column_config.TextColumn(width="medium"),
+            "Title": st.column_config.TextColumn(width="large"),
             "Hits": st.column_config.NumberColumn(help="Messages that match the search"),
             "Messages": st.column_config.NumberColumn(format="localized"),
             "Words": st.column_config.NumberColumn(format="localized"),
@@ -181,13 +181,12 @@ def search_matches(page: HistoryPage) -> None:
 
 
 def _hit_link(kind: str, hit: SearchHit) -> None:
+    # The whole snippet is the link: one element a hit keeps a page of 50 sessions cheap.
     when = hit.created_at.astimezone(browser_timezone()).strftime("%Y-%m-%d %H:%M")
-    left, right = st.columns([6, 1], vertical_alignment="center")
-    left.markdown(f"{hit.role.title()} · {when} — {marked_snippet(hit.snippet)}")
-    with right:
-        st.page_link(
-            page_for_kind(kind),
-            label="Open",
-            icon=":material/open_in_new:",
-            query_params={"session": hit.session_id, "seq": str(hit.seq)},
-        )
+    st.page_link(
+        page_for_kind(kind),
+        label=f"{hit.role.title()} · {when} — {marked_snippet(hit.snippet)}",
+        icon=":material/open_in_new:",
+        query_params={"session": hit.session_id, "seq": str(hit.seq)},
+        help="Open the conversation at this message",
+    )

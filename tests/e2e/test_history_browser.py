@@ -108,7 +108,7 @@ def test_a_coach_finds_manages_and_exports_conversations(
     expect(page.get_by_text("1–1 of 1")).to_be_visible()
 
     # The hit opens its conversation at message 7, far older than the latest page.
-    page.get_by_role("link", name="Open").first.click()
+    page.get_by_role("link", name="Try a rondo with two touches").click()
     found = page.locator(".st-key-huddle_found_message")
     expect(found).to_contain_text("Try a rondo with two touches.")
     assert f"session={arranged['long'].id}" in page.url and "seq=7" in page.url
