@@ -1,4 +1,9 @@
-"""How a coach uses the assistant, aggregated in SQL: totals for `stats`, DataFrames for charts.
+"""How a coach uses the assistant, aggregated in SQL: the Analytics page's one entry point.
+
+The figures live in core/analytics_figures.py, the chart frames in
+core/analytics_charts.py, Period and Scope in core/analytics_scope.py; this
+module names them all, adds `page_data` (everything the page shows, in one
+call) and keeps the all-time totals of `python -m core stats`.
 
 Every function scopes by user in the query and lets the database do the
 counting (GROUP BY), so the cost follows the number of groups shown, never the
@@ -17,9 +22,63 @@ import pandas as pd
 from sqlalchemy import Date, case, cast, distinct, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
+from core.analytics_charts import (
+    activity_heatmap,
+    calls_per_tool,
+    chart_bucket,
+    drills_by_sport_and_age,
+    message_series,
+    tokens_of,
+    tokens_over_time,
+    tool_durations,
+    tool_use_over_time,
+    top_sessions,
+    words_of,
+    words_over_time,
+    words_per_session_histogram,
+)
+from core.analytics_figures import (
+    FIGURE_NAMES,
+    Figures,
+    PeriodNumbers,
+    per_coach_table,
+    period_figures,
+)
+from core.analytics_scope import Filters, Period, Scope, database_of, user_condition
 from core.db import Database
 from core.models import MESSAGE_ROLES, ChatSession, Message, ToolCall
 from core.store import ConversationStore
+from core.time_buckets import check_zone
+
+__all__ = [
+    "FIGURE_NAMES",
+    "Figures",
+    "Filters",
+    "PageData",
+    "Period",
+    "PeriodNumbers",
+    "Scope",
+    "Stats",
+    "activity_by_day",
+    "activity_heatmap",
+    "calls_per_tool",
+    "chart_bucket",
+    "drills_by_sport_and_age",
+    "first_activity",
+    "message_series",
+    "page_data",
+    "per_coach_table",
+    "period_figures",
+    "stats",
+    "tokens_over_time",
+    "tool_durations",
+    "tool_usage",
+    "tool_usage_by_day",
+    "tool_use_over_time",
+    "top_sessions",
+    "words_over_time",
+    "words_per_session_histogram",
+]
 
 ACTIVITY_COLUMNS = [
     "day",
@@ -106,13 +165,29 @@ def _period(column: Any, since: date | datetime | None, until: date | datetime |
     return conditions
 
 
-def stats(source: Database | ConversationStore, user_id: int) -> Stats:
-    """The coach's totals, read in one snapshot; roles with no messages count zero words."""
+def stats(
+    source: Database | ConversationStore, user_id: int, period: Period | None = None
+) -> Stats:
+    """The coach's totals, read in one snapshot; roles with no messages count zero words.
+
+    Without a period: every session (archived and empty ones included) and every
+    message. With one: the messages and tool calls of the period, and the
+    sessions that had a message in it.
+    """
     db = _database(source)
+    message_when = [] if period is None else _period(Message.created_at, period.since, period.until)
+    call_when = [] if period is None else _period(ToolCall.created_at, period.since, period.until)
     with db.reading() as session:
-        sessions = session.scalar(
-            select(func.count()).select_from(ChatSession).where(ChatSession.user_id == user_id)
-        )
+        if period is None:
+            sessions = session.scalar(
+                select(func.count()).select_from(ChatSession).where(ChatSession.user_id == user_id)
+            )
+        else:
+            sessions = session.scalar(
+                select(func.count(distinct(Message.session_id))).where(
+                    Message.user_id == user_id, *message_when
+                )
+            )
         by_role = session.execute(
             select(
                 Message.role,
@@ -121,12 +196,12 @@ def stats(source: Database | ConversationStore, user_id: int) -> Stats:
                 func.coalesce(func.sum(Message.input_tokens), 0),
                 func.coalesce(func.sum(Message.output_tokens), 0),
             )
-            .where(Message.user_id == user_id)
+            .where(Message.user_id == user_id, *message_when)
             .group_by(Message.role)
         ).all()
         by_tool = session.execute(
             select(ToolCall.name, func.count())
-            .where(ToolCall.user_id == user_id)
+            .where(ToolCall.user_id == user_id, *call_when)
             .group_by(ToolCall.name)
             .order_by(func.count().desc(), ToolCall.name)
         ).all()
@@ -252,3 +327,66 @@ def tool_usage_by_day(
         columns=TOOL_DAY_COLUMNS,
     )
     return frame.astype({"day": "datetime64[ns]", "calls": "int64"})
+
+
+def first_activity(source: Database | ConversationStore, scope: Scope) -> datetime | None:
+    """The first message of the scope (the start of "all time"), or None if there is none."""
+    db = database_of(source)
+    with db.reading() as session:
+        first = session.scalar(
+            select(func.min(Message.created_at)).where(*user_condition(Message.user_id, scope))
+        )
+    if first is None:
+        return None
+    return _instant(first if isinstance(first, datetime) else datetime.fromisoformat(first))
+
+
+@dataclass(frozen=True)
+class PageData:
+    """Every figure and chart frame of the Analytics page for one scope, period and filter."""
+
+    figures: Figures
+    bucket: str
+    calls_per_tool: pd.DataFrame
+    tool_use_over_time: pd.DataFrame
+    words_over_time: pd.DataFrame
+    tokens_over_time: pd.DataFrame
+    words_per_session: pd.DataFrame
+    activity_heatmap: pd.DataFrame
+    tool_durations: pd.DataFrame
+    drills_by_sport_and_age: pd.DataFrame
+    top_sessions_by_words: pd.DataFrame
+    top_sessions_by_tool_calls: pd.DataFrame
+    per_coach: pd.DataFrame | None  # all coaches only
+
+
+def page_data(
+    source: Database | ConversationStore,
+    scope: Scope,
+    period: Period,
+    *,
+    zone: str = "UTC",
+    kind: str | None = None,
+    tool: str | None = None,
+) -> PageData:
+    """Everything the page shows; bad zone, kind or period raise ValidationError first."""
+    check_zone(zone)
+    Filters(kind=kind, tool=tool)
+    unit = chart_bucket(period)
+    filters = {"kind": kind, "tool": tool}
+    series = message_series(source, scope, period, zone=zone, **filters)
+    return PageData(
+        figures=period_figures(source, scope, period, **filters),
+        bucket=unit,
+        calls_per_tool=calls_per_tool(source, scope, period, **filters),
+        tool_use_over_time=tool_use_over_time(source, scope, period, zone=zone, **filters),
+        words_over_time=words_of(series),
+        tokens_over_time=tokens_of(series),
+        words_per_session=words_per_session_histogram(source, scope, period, **filters),
+        activity_heatmap=activity_heatmap(source, scope, period, zone=zone, **filters),
+        tool_durations=tool_durations(source, scope, period, **filters),
+        drills_by_sport_and_age=drills_by_sport_and_age(source, scope, period),
+        top_sessions_by_words=top_sessions(source, scope, period, by="words", **filters),
+        top_sessions_by_tool_calls=top_sessions(source, scope, period, by="tool_calls", **filters),
+        per_coach=per_coach_table(source, period) if scope.all_coaches else None,
+    )

@@ -16,14 +16,15 @@ import re
 import sys
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
 
 import bcrypt
 from alembic.runtime.migration import MigrationContext
 
-from core import analytics, demo
+from core import demo
+from core.analytics_report import stats_report
 from core.archive_out import write_archive
 from core.config import load_settings
 from core.csv_export import write_csv
@@ -84,6 +85,14 @@ def _bounded_int(low: int, high: int | None = None) -> Callable[[str], int]:
         return value
 
     return parse
+
+
+def _day(text: str) -> date:
+    """An argparse type: a calendar day written YYYY-MM-DD."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a day written YYYY-MM-DD") from None
 
 
 def _read_password() -> str:
@@ -348,25 +357,12 @@ def run_search(args: argparse.Namespace, store: ConversationStore) -> int:
 
 def run_stats(args: argparse.Namespace, store: ConversationStore) -> int:
     coach = store.get_user(args.user)
-    numbers = analytics.stats(store, coach.id)
+    report = stats_report(store, coach, since=args.since, until=args.until, zone=args.tz)
     if args.json:
-        _say(json.dumps(numbers.to_json(), indent=2))
-        return 0
-    rows: list[tuple[str, str]] = [
-        ("sessions", _number(numbers.sessions)),
-        ("messages", _number(numbers.messages)),
-        ("words", _number(numbers.words)),
-        *((f"  {role}", _number(words)) for role, words in numbers.words_by_role.items()),
-        ("input tokens", _number(numbers.input_tokens)),
-        ("output tokens", _number(numbers.output_tokens)),
-        ("tool calls", _number(numbers.tool_calls)),
-        *((f"  {name}", _number(calls)) for name, calls in numbers.tool_calls_by_name.items()),
-    ]
-    label_width = max(len(label) for label, _ in rows)
-    value_width = max(len(value) for _, value in rows)
-    _say(f"{coach.username} ({coach.name})" if coach.name != coach.username else coach.username)
-    for label, value in rows:
-        _say(f"  {label.ljust(label_width)}  {value.rjust(value_width)}")
+        _say(json.dumps(report.to_json(), indent=2))
+    else:
+        for line in report.lines():
+            _say(line)
     return 0
 
 
@@ -513,6 +509,15 @@ def _add_stats(commands: Any, common: argparse.ArgumentParser) -> None:
         "stats", parents=[common], help="a coach's sessions, messages, words, tools and tokens"
     )
     command.add_argument("--user", metavar="USERNAME", required=True)
+    command.add_argument(
+        "--since", type=_day, metavar="YYYY-MM-DD", help="first day counted (default: the first)"
+    )
+    command.add_argument(
+        "--until", type=_day, metavar="YYYY-MM-DD", help="last day counted (default: today)"
+    )
+    command.add_argument(
+        "--tz", default="UTC", metavar="ZONE", help="time zone of the days (default: UTC)"
+    )
     command.add_argument("--json", action="store_true", help="print JSON")
     command.set_defaults(run=run_stats)
 

@@ -238,10 +238,15 @@ def test_a_query_starting_with_a_dash_goes_after_double_dash(cli, history) -> No
 # -------------------------------------------------------------------------- stats
 
 
+OLD_STATS_KEYS = {"sessions", "messages", "words", "tool_calls", "input_tokens", "output_tokens"}
+
+
 def test_stats_json_numbers_are_what_was_stored(cli, history) -> None:
     run = cli("stats", "--user", "coach1", "--json")
     assert (run.code, run.err) == (0, "")
-    assert json.loads(run.out) == {
+    printed = json.loads(run.out)
+    # Today's keys keep their all-time meaning; the period's figures are added beside them.
+    assert {key: printed[key] for key in OLD_STATS_KEYS} == {
         "sessions": 2,
         "messages": 4,
         "words": {"user": 9, "assistant": 13, "tool": 0, "system": 0},
@@ -249,6 +254,52 @@ def test_stats_json_numbers_are_what_was_stored(cli, history) -> None:
         "input_tokens": 120,
         "output_tokens": 49,
     }
+    assert printed["period"]["since"] == "2026-03-01T00:00:00Z"  # the first message's day
+    figures = printed["figures"]
+    assert (figures["sessions"], figures["messages"], figures["words"]) == (2, 4, 22)
+    assert (figures["user_words"], figures["assistant_words"]) == (9, 13)
+    assert (figures["tool_calls"], figures["tool_errors"], figures["tool_error_rate"]) == (1, 0, 0)
+    assert (figures["input_tokens"], figures["output_tokens"]) == (120, 49)
+    # The messages name no model, so their tokens are counted but never priced.
+    assert (figures["cost_usd"], figures["unpriced_tokens"]) == (0, 169)
+    assert printed["unpriced_models"] == ["(no model)"]
+    assert set(printed["previous"]) == set(figures) == set(printed["change"])
+
+
+def test_stats_for_a_range_of_days(cli, history) -> None:
+    # 1 March only (the rondo session), against 28 February.
+    run = cli(
+        "stats", "--user", "coach1", "--since", "2026-03-01", "--until", "2026-03-01", "--json"
+    )
+    assert (run.code, run.err) == (0, "")
+    printed = json.loads(run.out)
+    assert (printed["sessions"], printed["messages"], printed["words"]["user"]) == (1, 2, 4)
+    assert printed["figures"]["messages"] == 2
+    assert printed["previous_period"] == {
+        "since": "2026-02-28T00:00:00Z",
+        "until": "2026-03-01T00:00:00Z",
+    }
+    # The days are those of --tz: 1 March in Kolkata starts at 18:30 UTC on 28 February.
+    kolkata = cli(
+        "stats",
+        "--user",
+        "coach1",
+        "--since",
+        "2026-03-01",
+        "--until",
+        "2026-03-01",
+        "--tz",
+        "Asia/Kolkata",
+        "--json",
+    )
+    assert json.loads(kolkata.out)["period"]["since"] == "2026-02-28T18:30:00Z"
+    quiet = json.loads(
+        cli(
+            "stats", "--user", "coach1", "--since", "2025-01-01", "--until", "2025-01-31", "--json"
+        ).out
+    )
+    assert (quiet["sessions"], quiet["messages"], quiet["figures"]["messages"]) == (0, 0, 0)
+    assert quiet["figures"]["latency_p50_ms"] is None
 
 
 def test_stats_table(cli, history) -> None:
@@ -258,6 +309,22 @@ def test_stats_table(cli, history) -> None:
     assert table["sessions"] == "2"
     assert table["words"] == "22"
     assert table["calculator"] == "1"
+    assert any(line.startswith("2026-03-01 to ") and "(UTC)" in line for line in lines)
+    figures = {line[:21].strip(): line[21:].split() for line in lines if line.startswith("  ")}
+    assert figures["active sessions"] == ["2"]
+    assert figures["tool error rate"] == ["0.0%"]
+    assert figures["estimated cost"] == ["$0.00"]
+    assert figures["reply latency p50"] == ["-"]
+    assert "  unpriced models: (no model)" in lines
+
+
+def test_stats_bad_dates_and_zones(cli, history) -> None:
+    backwards = cli("stats", "--user", "coach1", "--since", "2026-03-02", "--until", "2026-03-01")
+    assert one_error_line(backwards) == "error: The end of the period is before its start."
+    zone = one_error_line(cli("stats", "--user", "coach1", "--tz", "Mars/Olympus"))
+    assert "'Mars/Olympus' is not a known time zone" in zone
+    run = cli("stats", "--user", "coach1", "--since", "1 March")
+    assert run.code == 2 and "is not a day written YYYY-MM-DD" in run.err
 
 
 # ------------------------------------------------------------------------- export
