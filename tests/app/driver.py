@@ -33,6 +33,16 @@ def logged_in_app(username: str, *, session: str | None = None) -> AppTest:
     return at.run()
 
 
+def open_page(username: str, page_file: str, /, **params: str | list[str]) -> AppTest:
+    """A logged-in coach opening a page file with these query parameters (an address)."""
+    at = logged_in_app(username)
+    for name, value in params.items():
+        at.query_params[name] = value
+    at.switch_page(page_file).run()
+    assert not at.exception, at.exception
+    return at
+
+
 def log_in(at: AppTest, username: str, password: str = PASSWORD) -> AppTest:
     """Fill streamlit-authenticator's login form and submit it."""
     username_box, password_box = [w for w in at.text_input if w.form_id == LOGIN_FORM][:2]

@@ -8,19 +8,14 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from tests.app.driver import logged_in_app, page_text
+from tests.app.driver import open_page, page_text
 
 ANALYTICS = "pages/analytics.py"
 NOW = datetime.now(UTC)
 
 
 def analytics(username: str, **params):
-    at = logged_in_app(username)
-    for name, value in params.items():
-        at.query_params[name] = value
-    at.switch_page(ANALYTICS).run()
-    assert not at.exception, at.exception
-    return at
+    return open_page(username, ANALYTICS, **params)
 
 
 def metrics(at) -> dict[str, str]:

@@ -12,20 +12,15 @@ import pandas as pd
 import pytest
 
 from core.history import PAGE_SIZE
-from tests.app.driver import logged_in_app, page_text
+from tests.app.driver import open_page, page_text
 from ui.history_table import table_key
 
 HISTORY = "pages/history.py"
 NOW = datetime.now(UTC)
 
 
-def history(username: str = "alice", **params: str):
-    at = logged_in_app(username)
-    for name, value in params.items():
-        at.query_params[name] = value
-    at.switch_page(HISTORY).run()
-    assert not at.exception, at.exception
-    return at
+def history(username: str = "alice", **params):
+    return open_page(username, HISTORY, **params)
 
 
 def table(at) -> pd.DataFrame:
