@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -59,15 +60,14 @@ def app_database_url(tmp_path_factory) -> str:
     return f"sqlite:///{tmp_path_factory.mktemp('e2e-db') / 'huddle.db'}"
 
 
-@pytest.fixture(scope="session")
-def app_server(tmp_path_factory, app_database_url) -> Iterator[str]:
-    """`streamlit run app.py` over a fresh SQLite file, offline model; yields its URL."""
-    folder = tmp_path_factory.mktemp("e2e")
+@contextlib.contextmanager
+def _serve(database_url: str, folder: Path) -> Iterator[str]:
+    """`streamlit run app.py` over this database, offline model; yields its URL."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     env = {
         **os.environ,
-        "DATABASE_URL": app_database_url,
+        "DATABASE_URL": database_url,
         # Empty values also hide a developer's .streamlit/secrets.toml.
         "ANTHROPIC_API_KEY": "",
         "ANTHROPIC_BASE_URL": "",
@@ -110,6 +110,20 @@ def app_server(tmp_path_factory, app_database_url) -> Iterator[str]:
                 server.wait()
     if "Traceback" in log_path.read_text():
         print(log_path.read_text()[-3000:])
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory, app_database_url) -> Iterator[str]:
+    """The app shared by the browser tests that arrange their own coach and data."""
+    with _serve(app_database_url, tmp_path_factory.mktemp("e2e")) as url:
+        yield url
+
+
+@pytest.fixture
+def fresh_app_server(tmp_path) -> Iterator[str]:
+    """The app on a database of its own with no account yet: a fresh install."""
+    with _serve(f"sqlite:///{tmp_path / 'fresh.db'}", tmp_path) as url:
+        yield url
 
 
 @pytest.fixture

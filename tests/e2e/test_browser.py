@@ -22,7 +22,7 @@ ARITHMETIC = "what is 12*7+3"
 DRILL = "U12 soccer passing drill for 10 players, 20 minutes, cones and balls"
 
 
-def test_a_coach_chats_reloads_and_builds_a_drill(chromium, app_server, screenshots):
+def test_a_coach_chats_reloads_and_builds_a_drill(chromium, fresh_app_server, screenshots):
     from playwright.sync_api import expect
 
     context = chromium.new_context(viewport={"width": 1400, "height": 900})
@@ -31,7 +31,7 @@ def test_a_coach_chats_reloads_and_builds_a_drill(chromium, app_server, screensh
     expect.set_options(timeout=20_000)
 
     # A fresh install asks for the first account, then for a log-in with it.
-    page.goto(app_server)
+    page.goto(fresh_app_server)
     wait_until_idle(page)
     # While a run redraws the screen the old heading can linger beside the new one.
     expect(page.get_by_role("heading", name="Welcome to Huddle")).to_have_count(1)
