@@ -26,7 +26,9 @@ the database on each run. The keys it owns all start with `huddle_`:
 The History page's filter widgets are bound to the address (`bind="query-params"`), and such a
 widget's key is its query parameter's name: `q`, `kind`, `show`, `tags`, `tool`, `drill`,
 `dates`, `sort`, `order`, `page`, `tab` (ui.history_filters lists them); the drill library's
-start with `huddle_drills_`.
+start with `huddle_drills_`. The Analytics page's are `period`, `range`, `kind`, `tool`, `tz`,
+and for admins `view` and `coach` (ui.analytics_controls). A bound widget's state only lives
+while its page is shown, so the History and Analytics pages' `kind` and `tool` never meet.
 
 streamlit-authenticator owns `authentication_status`, `name`, `username`, `email`, `roles`,
 `logout` and `password_hint`; Huddle reads them and never uses them as widget keys.
