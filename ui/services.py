@@ -9,7 +9,8 @@ import streamlit as st
 from core.config import Settings
 from core.db import Database
 from core.engine import ChatEngine
-from core.llm import OfflineModel, make_model
+from core.llm import make_model
+from core.offline_model import OfflineModel
 from core.store import ConversationStore
 
 # The offline model answers at once; a short pause between words lets a coach see the

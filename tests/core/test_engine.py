@@ -17,7 +17,8 @@ from core.engine import (
     tools_for_kind,
 )
 from core.errors import NotFound, ValidationError
-from core.llm import AnthropicModel, OfflineModel
+from core.llm import AnthropicModel
+from core.offline_model import OfflineModel
 from core.store import ConversationStore
 from core.tools import GENERAL_TOOLS, Tool, ToolRegistry
 from tests.fakes.anthropic_server import FakeAnthropic

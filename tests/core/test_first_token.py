@@ -9,8 +9,9 @@ from sqlalchemy import select
 
 from core.demo import load_demo_data
 from core.engine import ChatEngine, TurnDone, TurnError
-from core.llm import AnthropicModel, ModelReply, ModelRequest, OfflineModel
+from core.llm import AnthropicModel, ModelReply, ModelRequest
 from core.models import Message
+from core.offline_model import OfflineModel
 
 MODEL = "claude-test"
 

@@ -8,7 +8,8 @@ import pytest
 
 from core.drills import drill_changes, drill_from_request, parse_drill_request
 from core.engine import ChatEngine, TextDelta, ToolFinished, ToolStarted, TurnDone
-from core.llm import OFFLINE_MODEL_NAME, ModelReply, ModelRequest, OfflineModel
+from core.llm import OFFLINE_MODEL_NAME, ModelReply, ModelRequest
+from core.offline_model import OfflineModel
 from core.store import ConversationStore
 
 DESCRIPTION = "U12 soccer passing drill for 10 players, 20 minutes, cones and balls"

@@ -1,0 +1,251 @@
+"""The words of the demo corpus: sports, names, and the phrases its conversations are made of."""
+
+from __future__ import annotations
+
+from typing import Any
+
+SPORTS: dict[str, dict[str, Any]] = {
+    "soccer": {
+        "skills": [
+            "rondos",
+            "pressing",
+            "build-up play",
+            "finishing",
+            "1v1 defending",
+            "switching play",
+            "counter-attacks",
+            "set pieces",
+            "first touch",
+            "defensive shape",
+        ],
+        "equipment": ["cones", "bibs", "mini goals", "balls", "poles", "agility ladder"],
+        "area": "grid",
+        "score": "goal",
+        "unit": "yards",
+        "formats": ["4v2", "5v2", "3v3", "4v4", "6v4", "7v7"],
+    },
+    "basketball": {
+        "skills": [
+            "pick and roll defense",
+            "closeouts",
+            "fast breaks",
+            "free throws",
+            "ball handling",
+            "help defense",
+            "zone offense",
+            "rebounding",
+            "spacing",
+            "transition defense",
+        ],
+        "equipment": ["balls", "cones", "pinnies", "tennis balls", "chairs"],
+        "area": "half court",
+        "score": "basket",
+        "unit": "feet",
+        "formats": ["1v1", "2v2", "3v2", "3v3", "4v4", "5v5"],
+    },
+    "hockey": {
+        "skills": [
+            "breakouts",
+            "forechecking",
+            "power play",
+            "edge work",
+            "passing under pressure",
+            "net-front battles",
+            "backchecking",
+            "shooting in stride",
+            "neutral zone regroups",
+        ],
+        "equipment": ["pucks", "cones", "tires", "passers", "nets"],
+        "area": "zone",
+        "score": "goal",
+        "unit": "feet",
+        "formats": ["1v1", "2v1", "3v2", "2v2", "3v3", "5v5"],
+    },
+    "rugby": {
+        "skills": [
+            "rucking",
+            "tackle technique",
+            "lineouts",
+            "scrum setup",
+            "defensive line speed",
+            "offloads",
+            "kick chase",
+            "breakdown decisions",
+            "catch and pass",
+        ],
+        "equipment": ["tackle bags", "tackle shields", "cones", "balls", "bibs"],
+        "area": "channel",
+        "score": "try",
+        "unit": "metres",
+        "formats": ["2v1", "3v2", "4v3", "5v5", "7v7"],
+    },
+    "volleyball": {
+        "skills": [
+            "serve receive",
+            "blocking footwork",
+            "setting",
+            "transition",
+            "digging",
+            "serving accuracy",
+            "out-of-system play",
+            "hitting approach",
+        ],
+        "equipment": ["balls", "targets", "ball cart", "antennae", "hoops"],
+        "area": "court",
+        "score": "point",
+        "unit": "metres",
+        "formats": ["1v1", "2v2", "3v3", "4v4", "6v6"],
+    },
+    "field hockey": {
+        "skills": [
+            "receiving on the move",
+            "penalty corners",
+            "channelling",
+            "aerial passes",
+            "3D skills",
+            "marking",
+            "outletting",
+        ],
+        "equipment": ["balls", "cones", "bibs", "mini goals", "flat markers"],
+        "area": "grid",
+        "score": "goal",
+        "unit": "metres",
+        "formats": ["2v1", "3v2", "4v4", "5v3", "7v7"],
+    },
+    "handball": {
+        "skills": [
+            "fast breaks",
+            "6-0 defense",
+            "jump shots",
+            "pivot play",
+            "crossing",
+            "goalkeeper distribution",
+        ],
+        "equipment": ["balls", "cones", "bibs", "hurdles"],
+        "area": "half court",
+        "score": "goal",
+        "unit": "metres",
+        "formats": ["2v1", "3v2", "3v3", "4v4", "6v6"],
+    },
+}
+SPORT_NAMES = list(SPORTS)
+AGE_GROUPS = ["U8", "U10", "U12", "U14", "U16", "U18", "high school varsity", "adult amateur"]
+FIRST_NAMES = [
+    "Alex",
+    "Sam",
+    "Jordan",
+    "Maria",
+    "Kenji",
+    "Aisha",
+    "Liam",
+    "Sofia",
+    "Tomasz",
+    "Grace",
+    "Mateo",
+    "Priya",
+    "Noah",
+    "Ingrid",
+    "Kwame",
+    "Chloe",
+]
+LAST_NAMES = [
+    "Rivera",
+    "Okafor",
+    "Nguyen",
+    "Schmidt",
+    "Tanaka",
+    "Murphy",
+    "Haddad",
+    "Kowalski",
+    "Silva",
+    "Johansson",
+    "Patel",
+    "Brooks",
+]
+TOPIC_TAGS = ["practice plan", "match prep", "fitness", "parents", "tryouts", "season plan"]
+DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]
+
+OPENERS = [
+    "How can I improve {skill} with my {age} {sport} team?",
+    "Give me a {minutes}-minute drill on {skill} for {players} players.",
+    "My {age} players lose focus during {skill} work. Any ideas?",
+    "What's a good warm-up before a {sport} game for {age} kids?",
+    "We lost 3-1 on Saturday and our {skill} was the problem. Where do I start?",
+    "What does good {skill} look like at {age} level?",
+    "I have {players} players and {minutes} minutes on {day}. Plan a session around {skill}.",
+    "How often should {age} players work on {skill} during the season?",
+    "Can you explain {skill} in a way 11-year-olds will get?",
+    "Our {sport} season starts in three weeks. What should the first {skill} sessions cover?",
+]
+DRILL_OPENERS = [
+    "Build me a drill for {skill}: {players} {age} players, {minutes} minutes, with {equipment}.",
+    "I need a drill that teaches {skill} to {age} {sport} players. We have {players} players.",
+    "Design a {format} game for {skill}; {age}, {minutes} minutes, {players} players.",
+    "Create a progression for {skill}: {age} group, {players} players, only {equipment}.",
+]
+FOLLOW_UPS = [
+    "Make it harder for the stronger group.",
+    "What if I only have {small} players?",
+    "Thanks! Can you add a progression?",
+    "How do I explain that to the parents?",
+    "Can you turn that into a plan for {day}?",
+    "What should I watch for as the coach?",
+    "How do I keep the quiet kids involved?",
+    "Is that too much running for {age}?",
+    "Could we do it without {equipment}?",
+    "Shorter version please, we only have {minutes} minutes.",
+    "Good. What's the next step after this one?",
+    "The last drill went well. How do we add decision-making?",
+    "Any ideas to make {skill} more competitive?",
+]
+INTROS = [
+    "Good question: {age} players find {skill} hard, so keep it simple at first.",
+    "Here is a simple progression you can run in {minutes} minutes.",
+    "Start small and build up; the players need early success.",
+    "Sure. Keep the numbers small so everyone gets lots of touches.",
+    "That's a common problem with {age} groups, and it's fixable.",
+    "Here's how I'd structure it for {players} players.",
+]
+POINTS = [
+    "Set up a {size}x{size} {unit} {area} with {equipment} marking each corner.",
+    "Play {format} and rotate the defenders every {seconds} seconds.",
+    "Coach the first action away from pressure before anything else.",
+    "Keep work-to-rest at 1:2 so the quality stays high.",
+    "Freeze play when it breaks down and ask the players what they saw.",
+    "Finish with a small-sided game where a {score} after good {skill} counts double.",
+    "Track one number, like successful reps out of ten, so the players see progress.",
+    "Use {equipment} to shrink the space once the group gets comfortable.",
+    "Give the stronger players a constraint, such as two touches or their weaker side.",
+    "Demonstrate once, then let them play; long explanations lose {age} players quickly.",
+    "Add a transition: when the defenders win it, they attack the {area} immediately.",
+    "Keep a ball (or puck) for every two players so nobody stands in a line.",
+    "Praise effort and good decisions, not only the {score}s.",
+    "Run it for {seconds}-second bursts, then a short water break and feedback.",
+    "Pair it with a conditioning block of {reps} short sprints at the end.",
+    "Film two minutes of it on a phone; players learn a lot from seeing themselves.",
+]
+CLOSINGS = [
+    "Keep it fun and keep the ball moving.",
+    "Let me know how it goes and we can adjust next week.",
+    "Repeat it for two or three sessions before you progress it.",
+    "If it breaks down, make the {area} bigger and try again.",
+    "Your {age} players will surprise you once the pattern clicks.",
+]
+SHORT_ANSWERS = [
+    "Yes, that works. Keep the {area} small and the rotations quick.",
+    "I'd drop to {format} and shorten each round to {seconds} seconds.",
+    "Tell the parents the goal is decision-making, not winning the drill.",
+    "Ask them questions instead of giving answers; {age} players remember what they discover.",
+    "Two short sessions a week on {skill} beat one long one.",
+    "Put the quiet players in the middle roles so they get more touches.",
+]
+TOOL_LEADS = {
+    "calculator": "Let me work that out.",
+    "word_count": "I'll count that for you.",
+    "search_history": "Let me look through your earlier conversations.",
+    "create_drill": "I'll save this drill to your library.",
+}
+CALC_QUESTIONS = [
+    "If we do {a} sets of {b} sprints plus {c} extra, how many sprints is that?",
+    "{a} players, {b} minutes each in goal, {c} minutes of warm-up: how long in total?",
+]
