@@ -1,73 +1,46 @@
-"""The command line, `python -m core`: one small function per command over core/.
+"""The command line, `python -m core`: the arguments of each command, and main().
 
 Exit status: 0 on success, 2 on a usage error (argparse's own), 1 on any other
 error, with one line `error: <sentence>` on stderr and never a traceback.
 Every command first brings the schema to the newest revision (a no-op there).
+What each command does is in core/cli_commands.py.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import getpass
-import json
 import os
-import re
 import sys
-import tempfile
-from collections.abc import Callable, Iterator, Sequence
-from datetime import date, datetime
-from pathlib import Path
-from typing import IO, Any
-
-import bcrypt
-from alembic.runtime.migration import MigrationContext
+from collections.abc import Callable, Sequence
+from datetime import date
+from typing import Any
 
 from core import demo
-from core.analytics_report import stats_report
-from core.archive_out import write_archive
+from core.cli_commands import (
+    PROG,
+    Command,
+    fail,
+    note,
+    run_chat,
+    run_demo_data,
+    run_export,
+    run_import,
+    run_migrate,
+    run_search,
+    run_stats,
+    run_user_add,
+    run_user_list,
+    run_user_set_password,
+)
 from core.config import load_settings
-from core.csv_export import write_csv
-from core.db import Database, describe_database
-from core.engine import ChatEngine, TurnError, write_turn
-from core.errors import HuddleError, NotFound, ValidationError
-from core.export_batches import format_time
-from core.file_import import ImportPreview, OwnerNeeded, import_file, preview_import
-from core.markdown_export import session_markdown, write_markdown_zip
+from core.db import Database
+from core.errors import HuddleError, ValidationError
 from core.models import SESSION_KINDS, USER_ROLES
 from core.search import MAX_LIMIT
 from core.store import ConversationStore
-from core.text import clean_text, one_line
 
-PROG = "python -m core"
-MIN_PASSWORD_CHARS = 8
-BCRYPT_MAX_BYTES = 72
-
-Command = Callable[[argparse.Namespace, ConversationStore], int]
-
-
-# ---------------------------------------------------------------- helpers
-
-
-def _say(text: str = "") -> None:
-    print(text, file=sys.stdout)
-
-
-def _note(text: str) -> None:
-    print(text, file=sys.stderr)
-
-
-def _number(value: int) -> str:
-    return f"{value:,}"
-
-
-def _count(value: int, noun: str, plural: str | None = None) -> str:
-    """'1 session', '2,000 sessions'."""
-    return f"{value:,} {noun}" if value == 1 else f"{value:,} {plural or noun + 's'}"
-
-
-def _local(value: datetime) -> str:
-    return value.strftime("%Y-%m-%d %H:%M UTC")
+# ------------------------------------------------------------ argument types
 
 
 def _bounded_int(low: int, high: int | None = None) -> Callable[[str], int]:
@@ -93,322 +66,6 @@ def _day(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a day written YYYY-MM-DD") from None
-
-
-def _read_password() -> str:
-    """The new password: the first line of standard input, or typed twice at a terminal."""
-    if sys.stdin.isatty():
-        password = getpass.getpass("Password: ")
-        if getpass.getpass("Repeat it: ") != password:
-            raise ValidationError("The two passwords differ; nothing was changed.")
-    else:
-        try:
-            password = sys.stdin.readline().removesuffix("\n").removesuffix("\r")
-        except UnicodeDecodeError:
-            raise ValidationError("The password is not valid UTF-8 text.") from None
-    clean_text(password, what="password", max_chars=1_000)
-    if len(password) < MIN_PASSWORD_CHARS:
-        raise ValidationError(f"A password needs at least {MIN_PASSWORD_CHARS} characters.")
-    try:
-        size = len(password.encode("utf-8"))
-    except UnicodeEncodeError:  # undecodable bytes from a pipe (surrogateescape)
-        raise ValidationError("The password is not valid UTF-8 text.") from None
-    if size > BCRYPT_MAX_BYTES:
-        raise ValidationError(f"A password can be at most {BCRYPT_MAX_BYTES} bytes long.")
-    return password
-
-
-def _hash_password(password: str) -> str:
-    return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt()).decode("ascii")
-
-
-@contextlib.contextmanager
-def _output(path: str | None, *, binary: bool = False) -> Iterator[IO[Any]]:
-    """stdout for None or "-"; otherwise a file that appears whole or not at all."""
-    if path in (None, "-"):
-        yield sys.stdout.buffer if binary else sys.stdout
-        sys.stdout.flush()
-        return
-    target = Path(path)
-    if target.is_dir():
-        raise ValidationError(f"{path} is a folder; give a file name to write to.")
-    try:
-        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or ".")
-    except OSError as exc:
-        raise ValidationError(f"Cannot write to {path}: {exc.strerror}.") from exc
-    try:
-        mode = "wb" if binary else "w"
-        options = {} if binary else {"encoding": "utf-8", "newline": ""}
-        with os.fdopen(handle, mode, **options) as out:
-            yield out
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-def _size(path: str) -> str:
-    size = Path(path).stat().st_size
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:,} {unit}" if unit == "bytes" else f"{size:,.1f} {unit}"
-        size /= 1024
-    raise AssertionError("unreachable")
-
-
-# --------------------------------------------------------------- commands
-
-
-def run_migrate(args: argparse.Namespace, store: ConversationStore) -> int:
-    with store.db.engine.connect() as connection:
-        revision = MigrationContext.configure(connection).get_current_revision()
-    _say(f"{describe_database(store.db.url)} is at the newest schema (revision {revision}).")
-    return 0
-
-
-def run_user_add(args: argparse.Namespace, store: ConversationStore) -> int:
-    password_hash = _hash_password(_read_password()) if args.password_stdin else None
-    user = store.create_user(
-        args.username,
-        name=args.name or "",
-        email=args.email or "",
-        role=args.role,
-        password_hash=password_hash,
-    )
-    _say(f"Created {user.role} {user.username} (id {user.id}).")
-    if password_hash is None:
-        _say(
-            f"{user.username} has no password and cannot log in yet; set one with "
-            f"`{PROG} user set-password {user.username}`."
-        )
-    return 0
-
-
-def run_user_set_password(args: argparse.Namespace, store: ConversationStore) -> int:
-    store.get_user(args.username)
-    store.set_password_hash(args.username, _hash_password(_read_password()))
-    _say(f"The password of {args.username} was set; they can log in now.")
-    return 0
-
-
-def run_user_list(args: argparse.Namespace, store: ConversationStore) -> int:
-    users = store.list_users()
-    if args.json:
-        entries = [
-            {
-                "id": user.id,
-                "username": user.username,
-                "name": user.name,
-                "email": user.email,
-                "role": user.role,
-                "can_log_in": user.password_hash is not None,
-                "created_at": format_time(user.created_at),
-            }
-            for user in users
-        ]
-        _say(json.dumps(entries, indent=2, ensure_ascii=False))
-        return 0
-    if not users:
-        _say(f"No users yet. Add one with `{PROG} user add USERNAME --password-stdin`.")
-        return 0
-    rows = [("USERNAME", "ROLE", "LOGIN", "CREATED", "NAME", "EMAIL")]
-    rows += [
-        (
-            user.username,
-            user.role,
-            "yes" if user.password_hash else "no",
-            user.created_at.strftime("%Y-%m-%d"),
-            user.name,
-            user.email,
-        )
-        for user in users
-    ]
-    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]) - 1)]
-    for row in rows:
-        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
-        _say("  ".join([*cells, row[-1]]).rstrip())
-    return 0
-
-
-def _print_preview(preview: ImportPreview) -> None:
-    _say(
-        f"{preview.format_label}: {_count(preview.sessions, 'session')}, "
-        f"{_count(preview.messages, 'message')} and {_count(preview.drills, 'drill')}."
-    )
-    if preview.already_there:
-        _say(f"Already there (would be skipped): {_count(preview.already_there, 'session')}.")
-    for title in preview.titles:
-        _say(f"  {one_line(title)}")
-    if preview.sessions > len(preview.titles):
-        _say(f"  … and {_count(preview.sessions - len(preview.titles), 'more session')}")
-    _say("Dry run: nothing was written.")
-
-
-def run_import(args: argparse.Namespace, store: ConversationStore) -> int:
-    if args.user is not None:
-        store.get_user(args.user)
-    if args.path == "-":
-        source: Path | IO[bytes] = sys.stdin.buffer
-    else:
-        source = Path(args.path)
-        if not source.is_file():
-            raise ValidationError(f"There is no file {args.path}.")
-    try:
-        if args.dry_run:
-            _print_preview(preview_import(store, source, as_user=args.user))
-            return 0
-        result = import_file(store, source, as_user=args.user)
-    except OwnerNeeded as exc:
-        raise ValidationError(
-            f"A {exc.format_label} does not say which coach it belongs to; "
-            "give one with --user USERNAME."
-        ) from None
-
-    def skipped(count: int) -> str:
-        return f" ({count:,} already there)" if count else ""
-
-    _say(
-        f"Imported {_count(result.sessions_added, 'session')}"
-        f"{skipped(result.sessions_skipped)}, {_count(result.messages_added, 'message')}, "
-        f"{_count(result.tool_calls_added, 'tool call')} and "
-        f"{_count(result.drills_added, 'drill')}{skipped(result.drills_skipped)}."
-    )
-    if result.users_created:
-        names = ", ".join(result.users_created)
-        _say(f"New users without a password (they cannot log in yet): {names}.")
-    return 0
-
-
-def run_export(args: argparse.Namespace, store: ConversationStore) -> int:
-    coach = store.get_user(args.user)
-    session_ids = args.session
-    for session_id in session_ids or ():
-        # Checked before anything is written; export itself would skip them silently.
-        try:
-            store.get_session(coach.id, session_id)
-        except NotFound:
-            raise NotFound(f"{coach.username} has no session {session_id!r}.") from None
-    selection = {"session_ids": session_ids, "query": args.query}
-    to_file = args.output not in (None, "-")
-    if args.format == "json":
-        with _output(args.output) as out:
-            count = write_archive(store, coach.id, out, **selection)
-        what = _count(count, "session")
-    elif args.format == "csv":
-        with _output(args.output) as out:
-            count = write_csv(store, coach.id, out, **selection)
-        what = _count(count, "message")
-    elif session_ids is not None and len(session_ids) == 1 and not args.query:
-        text = session_markdown(store, coach.id, session_ids[0])
-        with _output(args.output) as out:
-            out.write(text)
-        what = "1 session"
-    else:
-        if not to_file:
-            raise ValidationError(
-                "Markdown for several sessions is a zip file; write it to a file with -o PATH."
-            )
-        with _output(args.output, binary=True) as out:
-            count = write_markdown_zip(store, coach.id, out, **selection)
-        what = _count(count, "session")
-    if to_file:
-        _say(f"Exported {what} to {args.output} ({_size(args.output)}).")
-    return 0
-
-
-_MATCH = re.compile(r"\*\*(.+?)\*\*")
-
-
-def run_search(args: argparse.Namespace, store: ConversationStore) -> int:
-    coach = store.get_user(args.user)
-    query = " ".join(args.query)
-    hits = store.search_messages(coach.id, query, kind=args.kind, limit=args.limit)
-    if args.json:
-        entries = [
-            {
-                "session_id": hit.session_id,
-                "session_title": hit.session_title,
-                "seq": hit.seq,
-                "role": hit.role,
-                "snippet": hit.snippet,
-                "created_at": format_time(hit.created_at),
-            }
-            for hit in hits
-        ]
-        _say(json.dumps(entries, indent=2, ensure_ascii=False))
-        return 0
-    if not hits:
-        _say(f"No messages of {coach.username} match {query!r}.")
-        return 0
-    # Bold the matches on a terminal; keep the **marks** when piped.
-    bold = sys.stdout.isatty()
-    for number, hit in enumerate(hits, 1):
-        snippet = one_line(hit.snippet)
-        if bold:
-            snippet = _MATCH.sub("\033[1m\\1\033[0m", snippet)
-        _say(f"{number}. {hit.session_title}  ({hit.session_kind}, {_local(hit.created_at)})")
-        _say(f"   #{hit.seq} {hit.role}: {snippet}")
-        _say(f"   session {hit.session_id}")
-    more = " (the limit; use --limit for more)" if len(hits) == args.limit else ""
-    _say(f"{_count(len(hits), 'matching message')}{more}.")
-    return 0
-
-
-def run_stats(args: argparse.Namespace, store: ConversationStore) -> int:
-    coach = store.get_user(args.user)
-    report = stats_report(store, coach, since=args.since, until=args.until, zone=args.tz)
-    if args.json:
-        _say(json.dumps(report.to_json(), indent=2))
-    else:
-        for line in report.lines():
-            _say(line)
-    return 0
-
-
-def run_demo_data(args: argparse.Namespace, store: ConversationStore) -> int:
-    live = sys.stderr.isatty()
-
-    def progress(done: int, total: int) -> None:
-        line = f"demo-data: {done:,} of {total:,} messages written ({done / total:.0%})"
-        # One line rewritten in place on a terminal, a line per batch in a log.
-        print(f"\r{line}" if live else line, end="" if live else "\n", file=sys.stderr)
-        sys.stderr.flush()
-
-    result = demo.load_demo_data(
-        store,
-        users=args.users,
-        sessions=args.sessions,
-        messages=args.messages,
-        seed=args.seed,
-        progress=progress,
-    )
-    if live:
-        print(file=sys.stderr)
-    _say(
-        f"Wrote {_count(result.sessions, 'session')}, {_count(result.messages, 'message')}, "
-        f"{_count(result.tool_calls, 'tool call')} and {_count(result.drills, 'drill')} "
-        f"for {_count(result.users, 'coach', 'coaches')} ({result.users_created:,} new) "
-        f"in {result.seconds:.1f} s ({result.messages_per_second:,.0f} messages/s)."
-    )
-    if result.users_created:
-        _say(f"New demo coaches have no password; set one with `{PROG} user set-password coach1`.")
-    return 0
-
-
-def run_chat(args: argparse.Namespace, store: ConversationStore) -> int:
-    coach = store.get_user(args.user)
-    engine = ChatEngine.from_settings(store, load_settings())
-    engine.check_message(args.message)  # before a new session is created for it
-    if args.session:
-        session = store.get_session(coach.id, args.session)
-    else:
-        session = store.create_session(coach.id, kind=args.kind)
-    try:
-        outcome = write_turn(engine.send(coach.id, session.id, args.message), sys.stdout)
-    finally:
-        _say(f"session: {session.id}")
-    return _fail(outcome.message) if isinstance(outcome, TurnError) else 0
 
 
 # ----------------------------------------------------------------- parser
@@ -598,11 +255,6 @@ def _unusable_argument(argv: Sequence[str]) -> str | None:
     return None
 
 
-def _fail(sentence: str) -> int:
-    _note(f"error: {one_line(sentence)}")
-    return 1
-
-
 def _run(args: argparse.Namespace) -> int:
     try:
         settings = load_settings()
@@ -623,7 +275,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     problem = _unusable_argument(arguments)
     if problem is not None:
-        return _fail(problem)
+        return fail(problem)
     try:
         args = build_parser().parse_args(arguments)
     except SystemExit as exit_:  # argparse: 2 after a usage message, 0 after --help
@@ -631,9 +283,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _run(args)
     except HuddleError as exc:
-        return _fail(str(exc))
+        return fail(str(exc))
     except KeyboardInterrupt:
-        _note("error: Interrupted.")
+        note("error: Interrupted.")
         return 130
     except BrokenPipeError:
         # The reader went away (`| head`); say nothing more to it.
@@ -641,4 +293,4 @@ def main(argv: Sequence[str] | None = None) -> int:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
     except Exception as exc:
-        return _fail(f"Something unexpected went wrong ({type(exc).__name__}: {exc}).")
+        return fail(f"Something unexpected went wrong ({type(exc).__name__}: {exc}).")
