@@ -106,6 +106,19 @@ class DrillStore:
         with self.db.reading() as session:
             return self._require_drill(session, user_id, drill_id)
 
+    def drill_titles(self, user_id: int, *, limit: int = 500) -> list[tuple[str, str]]:
+        """(id, title) of the coach's drills, newest change first: a picker's options."""
+        with self.db.reading() as session:
+            return [
+                (drill_id, title)
+                for drill_id, title in session.execute(
+                    select(Drill.id, Drill.title)
+                    .where(Drill.user_id == user_id)
+                    .order_by(Drill.updated_at.desc(), Drill.id)
+                    .limit(max(1, min(int(limit), 500)))
+                )
+            ]
+
     def list_drills(
         self,
         user_id: int,

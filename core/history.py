@@ -31,8 +31,6 @@ LIST_SORTS = {
     "words": "Most words",
 }
 SEARCH_SORTS = {"relevance": "Relevance", "recent": "Newest match"}
-# Ids per IN list: SQLite allows 32,766 bound variables, PostgreSQL 65,535.
-_IDS_PER_QUERY = 5_000
 
 
 @dataclass(frozen=True)
@@ -176,22 +174,3 @@ def matching_session_ids(
         return listed
     with_words = set(text_matching_session_ids(store.db, user_id, query.text))
     return [session_id for session_id in listed if session_id in with_words]
-
-
-def existing_session_ids(
-    store: ConversationStore, user_id: int, session_ids: Sequence[str]
-) -> list[str]:
-    """The ids among these that are the coach's sessions now, in the order given."""
-    kept: set[str] = set()
-    ids = [str(session_id) for session_id in session_ids]
-    with store.db.reading() as session:
-        for start in range(0, len(ids), _IDS_PER_QUERY):
-            chunk = ids[start : start + _IDS_PER_QUERY]
-            kept.update(
-                session.scalars(
-                    select(ChatSession.id).where(
-                        ChatSession.user_id == user_id, ChatSession.id.in_(chunk)
-                    )
-                )
-            )
-    return [session_id for session_id in ids if session_id in kept]

@@ -6,6 +6,7 @@ it did on the next run. A session deleted in another tab is simply no longer cou
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from datetime import date
 
@@ -13,9 +14,9 @@ import streamlit as st
 
 from core.archive_out import archive_bytes
 from core.csv_export import csv_bytes
-from core.errors import HuddleError
+from core.errors import HuddleError, NotFound
 from core.export_names import export_file_name
-from core.history import HistoryPage, existing_session_ids, matching_session_ids
+from core.history import HistoryPage, matching_session_ids
 from core.markdown_export import markdown_bytes, session_markdown
 from core.models import ChatSession
 from core.query import HistoryQuery
@@ -47,22 +48,35 @@ def _run(action: Callable[[], None]) -> None:
         state.notify("warning", str(exc))
 
 
+# The selection's flag actions: (label, icon, flag, value, done, when unchanged).
+FLAG_ACTIONS = {
+    "archive": (
+        "Archive", ":material/archive:", "archived", True,
+        "Archived", "were already archived or are gone",
+    ),
+    "unarchive": (
+        "Unarchive", ":material/unarchive:", "archived", False,
+        "Unarchived", "were not archived or are gone",
+    ),
+    "pin": (
+        "Pin", ":material/keep:", "pinned", True,
+        "Pinned", "were already pinned or are gone",
+    ),
+    "unpin": (
+        "Unpin", ":material/keep_off:", "pinned", False,
+        "Unpinned", "were not pinned or are gone",
+    ),
+}  # fmt: skip
+
+
 def _bulk(services: Services, coach: Coach, ids: Sequence[str], what: str) -> None:
-    store, asked = services.store, len(ids)
+    _label, _icon, flag, value, done, unchanged = FLAG_ACTIONS[what]
+    setter = (
+        services.store.set_archived_many if flag == "archived" else services.store.set_pinned_many
+    )
 
     def act() -> None:
-        if what == "archive":
-            changed = store.set_archived_many(coach.id, ids, True)
-            _report("Archived", changed, asked, "were already archived or are gone")
-        elif what == "unarchive":
-            changed = store.set_archived_many(coach.id, ids, False)
-            _report("Unarchived", changed, asked, "were not archived or are gone")
-        elif what == "pin":
-            changed = store.set_pinned_many(coach.id, ids, True)
-            _report("Pinned", changed, asked, "were already pinned or are gone")
-        elif what == "unpin":
-            changed = store.set_pinned_many(coach.id, ids, False)
-            _report("Unpinned", changed, asked, "were not pinned or are gone")
+        _report(done, setter(coach.id, ids, value), len(ids), unchanged)
 
     _run(act)
 
@@ -94,12 +108,7 @@ def selection_actions(
         return
     with st.container(horizontal=True, vertical_alignment="center"):
         st.markdown(f"**{_plural(len(ids))} selected**")
-        for label, what, icon in (
-            ("Archive", "archive", ":material/archive:"),
-            ("Unarchive", "unarchive", ":material/unarchive:"),
-            ("Pin", "pin", ":material/keep:"),
-            ("Unpin", "unpin", ":material/keep_off:"),
-        ):
+        for what, (label, icon, *_rest) in FLAG_ACTIONS.items():
             st.button(
                 label,
                 key=f"huddle_history_{what}",
@@ -236,9 +245,11 @@ def _tags_form(services: Services, coach: Coach, session: ChatSession) -> None:
 def _export_ids(
     services: Services, coach: Coach, query: HistoryQuery, sort: str, ids: Sequence[str] | None
 ) -> list[str]:
+    # The writers keep only the coach's sessions among the ids (one deleted in another tab
+    # is simply not in the file), so a selection goes to them as it is.
     if ids is None:
         return matching_session_ids(services.store, coach.id, query, sort=sort)
-    return existing_session_ids(services.store, coach.id, ids)
+    return list(ids)
 
 
 def export_builders(
@@ -263,7 +274,8 @@ def export_builders(
     def markdown() -> bytes:
         picked = chosen()
         if single and len(picked) == 1:
-            return session_markdown(store, user_id, picked[0]).encode("utf-8")
+            with contextlib.suppress(NotFound):  # gone meanwhile: an empty zip, as for several
+                return session_markdown(store, user_id, picked[0]).encode("utf-8")
         return markdown_bytes(store, user_id, session_ids=picked)
 
     return [

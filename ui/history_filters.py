@@ -95,7 +95,7 @@ def history_search(services: Services, coach: Coach) -> HistoryAddress:
     )
     tags = [tag for tag, _count in store.list_tags(coach.id)]
     tools = store.list_tool_names(coach.id)
-    drills = {drill.id: drill.title for drill in store.list_drills(coach.id, limit=500)}
+    drills = dict(store.drill_titles(coach.id))
     # Filled once the widgets below have their values (a bound widget's value from the
     # address reaches session state only when the widget is drawn).
     understood = st.container()

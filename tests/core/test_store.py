@@ -445,3 +445,11 @@ def test_database_down_is_one_clear_error():
         database.check()
     with pytest.raises(StorageUnavailable):
         ConversationStore(database).list_users()
+
+
+def test_drill_titles_are_the_coachs_own_newest_first(store, coach, other_coach):
+    first = store.create_drill(coach.id, title="Rondo")
+    second = store.create_drill(coach.id, title="Gates")
+    store.create_drill(other_coach.id, title="Not mine")
+    store.update_drill(coach.id, first.id, title="Rondo 4 v 2")
+    assert store.drill_titles(coach.id) == [(first.id, "Rondo 4 v 2"), (second.id, "Gates")]
