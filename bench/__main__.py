@@ -1,4 +1,4 @@
-"""python -m bench: the foundation and History issues' benchmarks on SQLite and PostgreSQL.
+"""python -m bench: the foundation, History and Analytics issues' benchmarks on both databases.
 
 Builds a demo corpus in a scratch database per dialect (a SQLite file in a
 temporary folder; a PostgreSQL database created and dropped on the server
@@ -6,7 +6,9 @@ given), then times coach-scoped search beside a LIKE / ILIKE scan, appending
 one message, and archive import (the foundation part), and the History page's
 script under AppTest, its core call and CSV export, for coach1 of that corpus and
 for one coach holding a corpus of the same size alone (the history part; see
-bench/history.py). `--only` runs one part. The report goes to stdout, or with
+bench/history.py), and every aggregate of the Analytics page for the busiest
+coach and for all coaches (the analytics part; see bench/analytics.py). `--only`
+runs one part. The report goes to stdout, or with
 --output into a file: an existing file keeps everything outside the generated
 parts it holds, and a part that is not run keeps its old figures.
 """
@@ -21,6 +23,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench.analytics_report import render_analytics
 from bench.corpus import CorpusSize
 from bench.history_report import render_history
 from bench.machine import describe_machine
@@ -72,8 +75,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--only",
         choices=PARTS,
-        help="run one part: foundation (search, append, import) or history (the History "
-        "page and CSV export); default: both",
+        help="run one part: foundation (search, append, import), history (the History "
+        "page and CSV export) or analytics (every aggregate of the Analytics page); "
+        "default: all three",
     )
     parser.add_argument(
         "--dialect", choices=(*DIALECTS, "both"), default="both", help="default: both"
@@ -164,6 +168,8 @@ def main(argv: list[str] | None = None) -> int:
         blocks["foundation"] = render(results, machine, command, args.runs, started, seconds, notes)
     if "history" in parts:
         blocks["history"] = render_history(results, machine, command, started, seconds, notes)
+    if "analytics" in parts:
+        blocks["analytics"] = render_analytics(results, machine, command, started, seconds, notes)
     if args.output is None:
         sys.stdout.write("\n".join(blocks.values()))
         return 0

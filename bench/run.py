@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from bench.analytics import AnalyticsTimings, time_analytics
 from bench.append import time_appends
 from bench.archive_import import ImportTimings, export_slice, time_import
 from bench.corpus import (
@@ -27,7 +28,7 @@ from bench.search import QueryTimings, time_queries
 from core.demo import DemoResult
 from core.store import ConversationStore
 
-PARTS = ("foundation", "history")
+PARTS = ("foundation", "history", "analytics")
 # The History page's coaches: coach1 of the corpus, and a coach who holds a corpus alone.
 ONE_COACH = "one coach"
 SHARED = "coach1 of the corpus"
@@ -65,6 +66,8 @@ class DialectResult:
     # The history part: SHARED, then ONE_COACH (empty when it was not run).
     history: list[CorpusTimings] = field(default_factory=list)
     one_coach_demo: DemoResult | None = None
+    # The analytics part (None when it was not run).
+    analytics: AnalyticsTimings | None = None
 
 
 def _step(dialect: str, message: str) -> None:
@@ -95,6 +98,9 @@ def run_dialect(
         found = {}
         if "foundation" in options.parts:
             found = _foundation(store, coaches, picked["corpus"], options)
+        if "analytics" in options.parts:
+            _step(dialect, "analytics: every aggregate of the page")
+            found["analytics"] = time_analytics(store, options.page_runs, options.now)
         history = []
         if "history" in options.parts:
             history.append(

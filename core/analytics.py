@@ -46,7 +46,7 @@ from core.analytics_figures import (
 )
 from core.analytics_scope import Filters, Period, Scope, database_of, user_condition
 from core.db import Database
-from core.models import MESSAGE_ROLES, ChatSession, Message, ToolCall
+from core.models import MESSAGE_ROLES, ActivityRollup, ChatSession, Message, ToolCall
 from core.store import ConversationStore
 from core.time_buckets import check_zone
 
@@ -330,11 +330,17 @@ def tool_usage_by_day(
 
 
 def first_activity(source: Database | ConversationStore, scope: Scope) -> datetime | None:
-    """The first message of the scope (the start of "all time"), or None if there is none."""
+    """The start of "all time": the 15-minute bucket of the scope's first message, or None.
+
+    A bucket boundary, so an all-time period is answered from the rollup; the
+    bucket holds the first message, so nothing is left out.
+    """
     db = database_of(source)
     with db.reading() as session:
         first = session.scalar(
-            select(func.min(Message.created_at)).where(*user_condition(Message.user_id, scope))
+            select(func.min(ActivityRollup.bucket)).where(
+                *user_condition(ActivityRollup.user_id, scope)
+            )
         )
     if first is None:
         return None

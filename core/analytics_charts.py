@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import case, func, literal, select
 
+from core.analytics_rollup import message_facts
 from core.analytics_scope import (
     Filters,
     Period,
@@ -25,7 +26,7 @@ from core.analytics_scope import (
 )
 from core.db import Database
 from core.errors import ValidationError
-from core.models import ChatSession, Drill, Message, ToolCall
+from core.models import ChatSession, Drill, ToolCall
 from core.quantiles import quantiles
 from core.store import ConversationStore
 from core.time_buckets import Bucketing, bucket_for
@@ -113,22 +114,40 @@ def _message_buckets(
     zone: str,
     unit: str | None,
     filters: Filters,
-    columns: dict[str, Any],
+    columns: tuple[str, ...],
 ) -> pd.DataFrame:
-    """One row per local bucket of the period with the given sums, quiet buckets as zeros."""
+    """One row per local bucket of the period with these MessageFacts sums, quiet ones as zeros."""
     db = database_of(source)
     buckets = _bucketing(db, period, zone)
     unit = unit or chart_bucket(period)
-    bucket = buckets.bucket(Message.created_at, unit).label("bucket")
-    query = (
-        select(bucket, *(func.coalesce(func.sum(value), 0) for value in columns.values()))
-        .where(*message_conditions(Message, scope, period, filters))
-        .group_by(bucket)
-    )
+    per_instant = _per_instant(period, scope, filters, columns)
+    bucket = buckets.bucket(per_instant.c.time, unit).label("bucket")
+    query = select(
+        bucket, *(func.coalesce(func.sum(per_instant.c[name]), 0) for name in columns)
+    ).group_by(bucket)
     with db.reading() as session:
         rows = [(pd.Timestamp(row[0]), *map(int, row[1:])) for row in session.execute(query)]
     found = pd.DataFrame(rows, columns=["bucket", *columns]).set_index("bucket")
     return found.reindex(buckets.bucket_index(unit), fill_value=0).astype("int64").reset_index()
+
+
+def _per_instant(period: Period, scope: Scope, filters: Filters, columns: tuple[str, ...]) -> Any:
+    """The period's sums per stored instant (a rollup bucket), before any local-time arithmetic.
+
+    Summing across sessions first leaves one row per 15-minute bucket, so the
+    zone conversion (a CASE and datetime() per row on SQLite) runs on those few
+    rows instead of on every session's.
+    """
+    facts = message_facts(period.since, period.until)
+    return (
+        select(
+            facts.time.label("time"),
+            *(func.sum(getattr(facts, name)).label(name) for name in columns),
+        )
+        .where(*message_conditions(facts, scope, period, filters))
+        .group_by(facts.time)
+        .subquery()
+    )
 
 
 def message_series(
@@ -153,14 +172,7 @@ def message_series(
         zone,
         unit,
         Filters(kind, tool),
-        {
-            **{
-                f"{role}_words": case((Message.role == role, Message.word_count), else_=0)
-                for role in CHART_ROLES
-            },
-            "input_tokens": Message.input_tokens,
-            "output_tokens": Message.output_tokens,
-        },
+        (*(f"{role}_words" for role in CHART_ROLES), "input_tokens", "output_tokens"),
     )
 
 
@@ -201,10 +213,11 @@ def words_per_session_histogram(
     Sessions with messages but no words (tool rounds only) fall in the first bin.
     """
     db = database_of(source)
+    facts = message_facts(period.since, period.until)
     per_session = (
-        select(func.sum(Message.word_count).label("words"))
-        .where(*message_conditions(Message, scope, period, Filters(kind, tool)))
-        .group_by(Message.session_id)
+        select(func.sum(facts.words).label("words"))
+        .where(*message_conditions(facts, scope, period, Filters(kind, tool)))
+        .group_by(facts.session_id)
         .subquery()
     )
     edges = WORD_BIN_EDGES
@@ -236,13 +249,12 @@ def activity_heatmap(
     """weekday (0 Monday .. 6 Sunday), hour (0..23, local), messages: all 168 cells."""
     db = database_of(source)
     buckets = _bucketing(db, period, zone)
-    weekday = buckets.weekday(Message.created_at).label("weekday")
-    hour = buckets.hour(Message.created_at).label("hour")
-    query = (
-        select(weekday, hour, func.count())
-        .where(*message_conditions(Message, scope, period, Filters(kind, tool)))
-        .group_by(weekday, hour)
-    )
+    # A 15-minute bucket lies in one local hour in every zone, so the rollup's
+    # bucket start has the hour and weekday of each message it holds.
+    per_instant = _per_instant(period, scope, Filters(kind, tool), ("messages",))
+    weekday = buckets.weekday(per_instant.c.time).label("weekday")
+    hour = buckets.hour(per_instant.c.time).label("hour")
+    query = select(weekday, hour, func.sum(per_instant.c.messages)).group_by(weekday, hour)
     with db.reading() as session:
         counts = {(int(d), int(h)): int(n) for d, h, n in session.execute(query)}
     rows = [(d, h, counts.get((d, h), 0)) for d in range(7) for h in range(24)]
@@ -304,12 +316,13 @@ def top_sessions(
     db = database_of(source)
     filters = Filters(kind, tool)
     if by == "words":
-        value = func.sum(Message.word_count)
+        facts = message_facts(period.since, period.until)
+        value = func.sum(facts.words)
         per_session = (
-            select(Message.session_id.label("session_id"), value.label("value"))
-            .where(*message_conditions(Message, scope, period, filters))
-            .group_by(Message.session_id)
-            .order_by(value.desc(), Message.session_id)
+            select(facts.session_id.label("session_id"), value.label("value"))
+            .where(*message_conditions(facts, scope, period, filters))
+            .group_by(facts.session_id)
+            .order_by(value.desc(), facts.session_id)
         )
     else:
         value = func.count()

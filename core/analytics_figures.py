@@ -12,9 +12,10 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import case, distinct, func, select
+from sqlalchemy import case, distinct, func, literal_column, select
 from sqlalchemy.sql.elements import ColumnElement
 
+from core.analytics_rollup import message_facts, model_facts
 from core.analytics_scope import (
     Filters,
     Period,
@@ -140,18 +141,18 @@ def period_figures(
     both = _both(period)
     values: dict[int, dict[str, Any]] = {CURRENT: {}, PREVIOUS: {}}
     with db.reading() as session:
-        which = _which(Message.created_at, period).label("which")
-        in_messages = message_conditions(Message, scope, both, filters)
+        facts = message_facts(both.since, both.until)
+        which = _which(facts.time, period).label("which")
         for row in session.execute(
             select(
                 which,
-                func.count(distinct(Message.session_id)),
-                func.count(),
-                func.sum(Message.word_count),
-                func.sum(case((Message.role == "user", Message.word_count), else_=0)),
-                func.sum(case((Message.role == "assistant", Message.word_count), else_=0)),
+                func.count(distinct(facts.session_id)),
+                *(
+                    func.sum(getattr(facts, name))
+                    for name in ("messages", "words", "user_words", "assistant_words")
+                ),
             )
-            .where(*in_messages)
+            .where(*message_conditions(facts, scope, both, filters))
             .group_by(which)
         ):
             values[row[0]].update(
@@ -162,28 +163,30 @@ def period_figures(
                 )
             )
         usage: dict[int, list[ModelUsage]] = {CURRENT: [], PREVIOUS: []}
+        models = model_facts(both.since, both.until)
+        model_which = _which(models.time, period).label("which")
         for flag, model, tokens_in, tokens_out in session.execute(
             select(
-                which,
-                Message.model,
-                func.coalesce(func.sum(Message.input_tokens), 0),
-                func.coalesce(func.sum(Message.output_tokens), 0),
+                model_which,
+                models.model,
+                func.coalesce(func.sum(models.input_tokens), 0),
+                func.coalesce(func.sum(models.output_tokens), 0),
             )
-            .where(
-                *in_messages,
-                (Message.input_tokens.is_not(None)) | (Message.output_tokens.is_not(None)),
-            )
-            .group_by(which, Message.model)
+            .where(*message_conditions(models, scope, both, filters), *models.conditions)
+            .group_by(model_which, models.model)
         ):
-            usage[flag].append(ModelUsage(model, int(tokens_in), int(tokens_out)))
-        replies = [*in_messages, Message.role == "assistant"]
-        timings = quantiles_of(
-            session, [Message.latency_ms, Message.first_token_ms], replies, group=which
-        )
-        for name, found_per_period in zip(("latency", "first_token"), timings, strict=True):
-            for found in found_per_period:
-                values[found.group][f"{name}_p50_ms"] = found.values[0]
-                values[found.group][f"{name}_p95_ms"] = found.values[1]
+            # The rollup keeps "no model" as '' (a key cannot be NULL).
+            usage[flag].append(ModelUsage(model or None, int(tokens_in), int(tokens_out)))
+        # One query per period rather than one grouped by period, so each reads
+        # only its own range of the partial index on replies (migration 0004); the
+        # role is a literal, not a bound value, so that both databases can use it.
+        reply = Message.role == literal_column("'assistant'")
+        for flag, part in ((CURRENT, period), (PREVIOUS, period.previous())):
+            replies = [*message_conditions(Message, scope, part, filters), reply]
+            timings = quantiles_of(session, [Message.latency_ms, Message.first_token_ms], replies)
+            for name, (found,) in zip(("latency", "first_token"), timings, strict=True):
+                values[flag][f"{name}_p50_ms"] = found.values[0]
+                values[flag][f"{name}_p95_ms"] = found.values[1]
         call_which = _which(ToolCall.created_at, period).label("which")
         for flag, calls, errors in session.execute(
             select(call_which, func.count(), func.sum(case((ToolCall.is_error, 1), else_=0)))
@@ -226,19 +229,20 @@ def per_coach_table(source: Database | ConversationStore, period: Period) -> pd.
     db = database_of(source)
     with db.reading() as session:
         users = session.execute(select(User.id, User.username).order_by(User.username)).all()
+        facts = message_facts(period.since, period.until)
         messages = {
             row[0]: row[1:]
             for row in session.execute(
                 select(
-                    Message.user_id,
-                    func.count(distinct(Message.session_id)),
-                    func.count(),
-                    func.coalesce(func.sum(Message.word_count), 0),
-                    func.coalesce(func.sum(Message.input_tokens), 0),
-                    func.coalesce(func.sum(Message.output_tokens), 0),
+                    facts.user_id,
+                    func.count(distinct(facts.session_id)),
+                    *(
+                        func.coalesce(func.sum(getattr(facts, name)), 0)
+                        for name in ("messages", "words", "input_tokens", "output_tokens")
+                    ),
                 )
-                .where(*period_condition(Message.created_at, period))
-                .group_by(Message.user_id)
+                .where(*period_condition(facts.time, period))
+                .group_by(facts.user_id)
             )
         }
         calls = dict(

@@ -189,9 +189,11 @@ def session_conditions(
 def message_conditions(
     message: Any, scope: Scope, period: Period, filters: Filters
 ) -> list[ColumnElement[bool]]:
+    """For the Message model or MessageFacts / ModelFacts (core/analytics_rollup.py) alike."""
+    when = message.time if hasattr(message, "time") else message.created_at
     return [
         *user_condition(message.user_id, scope),
-        *period_condition(message.created_at, period),
+        *period_condition(when, period),
         *session_conditions(message.session_id, scope, filters),
     ]
 

@@ -17,6 +17,7 @@ from datetime import date
 from typing import Any
 
 from core import demo
+from core.cli_analytics import run_analytics_check, run_analytics_rebuild
 from core.cli_commands import (
     PROG,
     Command,
@@ -192,6 +193,24 @@ def _add_demo_data(commands: Any, common: argparse.ArgumentParser) -> None:
     command.set_defaults(run=run_demo_data)
 
 
+def _add_analytics(commands: Any, common: argparse.ArgumentParser) -> None:
+    command = commands.add_parser(
+        "analytics", parents=[common], help="rebuild or check the analytics rollup"
+    )
+    actions = command.add_subparsers(dest="action", required=True, metavar="ACTION")
+    for name, run, text in (
+        ("rebuild", run_analytics_rebuild, "recompute the rollup from the messages"),
+        (
+            "check",
+            run_analytics_check,
+            "compare the rollup with the messages (exit 1 if they differ)",
+        ),
+    ):
+        action = actions.add_parser(name, parents=[common], help=text)
+        action.add_argument("--user", metavar="USERNAME", help="one coach (default: every coach)")
+        action.set_defaults(run=run)
+
+
 def _add_chat(commands: Any, common: argparse.ArgumentParser) -> None:
     command = commands.add_parser(
         "chat",
@@ -216,6 +235,7 @@ COMMANDS: list[Callable[[Any, argparse.ArgumentParser], None]] = [
     _add_search,
     _add_stats,
     _add_demo_data,
+    _add_analytics,
     _add_chat,
 ]
 

@@ -191,6 +191,8 @@ class ToolCall(Base):
         Index("ix_tool_calls_session", "session_id"),
         Index("ix_tool_calls_message", "message_id"),
         Index("ix_tool_calls_user_name_session", "user_id", "name", "session_id"),
+        Index("ix_tool_calls_user_created", "user_id", "created_at"),
+        Index("ix_tool_calls_name_created", "name", "created_at", "duration_ms"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -208,6 +210,45 @@ class ToolCall(Base):
     is_error: Mapped[bool] = mapped_column(Boolean, default=False)
     duration_ms: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ActivityRollup(Base):
+    """Messages summed per coach, 15-minute UTC bucket and session (migration 0004).
+
+    Kept by database triggers on messages in the same transaction as every
+    write; read by core/analytics_* instead of the raw rows.
+    """
+
+    __tablename__ = "activity_rollup"
+    __table_args__ = (
+        Index("ix_activity_rollup_bucket", "bucket"),
+        {"sqlite_with_rowid": False},
+    )
+
+    user_id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    bucket: Mapped[datetime] = mapped_column(primary_key=True)
+    session_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    messages: Mapped[int] = mapped_column(BigInteger, default=0)
+    words: Mapped[int] = mapped_column(BigInteger, default=0)
+    user_words: Mapped[int] = mapped_column(BigInteger, default=0)
+    assistant_words: Mapped[int] = mapped_column(BigInteger, default=0)
+    input_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+    output_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class ModelRollup(Base):
+    """Tokens per coach, bucket, session and model ('' for none), of messages that carried them."""
+
+    __tablename__ = "model_rollup"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    user_id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    bucket: Mapped[datetime] = mapped_column(primary_key=True)
+    session_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    model: Mapped[str] = mapped_column(String(100), primary_key=True)
+    input_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+    output_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+    replies: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class Drill(Base):

@@ -1,9 +1,9 @@
 """Continuous quantiles (p50, p95) computed by the database, the same numbers on both dialects.
 
 PostgreSQL has percentile_cont. SQLite has none, so the same definition is
-spelled with window functions: rank the values of each group, take the two rows
-around position p * (n - 1) and interpolate between them, all inside one query,
-so the values are never fetched to be sorted in Python.
+computed from the two values around position p * (n - 1) of each group, read
+with ORDER BY ... LIMIT 2 OFFSET: the database sorts, and only those two values
+per quantile ever reach Python.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Float, Integer, case, cast, func, literal, or_, select
+from sqlalchemy import func, literal, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -41,40 +41,50 @@ def _postgresql(
     return query.group_by(group) if group is not None else query
 
 
-def _sqlite(
+def _sqlite_answers(
+    session: Session,
     values: Sequence[Any],
     conditions: Sequence[ColumnElement[bool]],
     ps: Sequence[float],
     group: Any,
-) -> Any:
+) -> list[tuple]:
+    """The rows _postgresql's query gives, computed with ORDER BY ... LIMIT 2 OFFSET k.
+
+    SQLite has no percentile_cont, and ranking every row with window functions
+    costs about 10 microseconds a row. Instead: count each group's values, then
+    for each quantile read just the two values around position p * (n - 1) in
+    sorted order and interpolate between them.
+    """
     key = group if group is not None else literal(0)
-    window = {"partition_by": key} if group is not None else {}
-    ranked_columns = [key.label("g")]
-    for index, value in enumerate(values):
-        # NULLs last: the first n ranks are the n values, whatever the other columns hold.
-        order = value.asc().nulls_last()
-        ranked_columns += [
-            value.label(f"v{index}"),
-            (func.row_number().over(order_by=order, **window) - 1).label(f"i{index}"),
-            func.count(value).over(**window).label(f"n{index}"),
-        ]
-    ranked = (
-        select(*ranked_columns)
-        .where(*conditions, or_(*(value.is_not(None) for value in values)))
-        .subquery()
+    counted = select(key, *(func.count(value) for value in values)).where(
+        *conditions, or_(*(value.is_not(None) for value in values))
     )
-    columns = []
-    for index in range(len(values)):
-        v, i, n = (ranked.c[f"{name}{index}"] for name in ("v", "i", "n"))
-        for p in ps:
-            position = literal(p, Float) * (n - 1)
-            low = cast(position, Integer)  # the values are >= 0, so truncation is floor
-            low_value = func.max(case((i == low, v)))
-            high_value = func.coalesce(func.max(case(((i == low + 1) & (i < n), v))), low_value)
-            fraction = func.max(position - low)
-            columns.append(low_value + (high_value - low_value) * fraction)
-    counts = [func.max(ranked.c[f"n{index}"]) for index in range(len(values))]
-    return select(ranked.c.g, *columns, *counts).group_by(ranked.c.g)
+    if group is not None:
+        counted = counted.group_by(group)
+    rows = []
+    for found in session.execute(counted).all():
+        name, counts = found[0], [int(n or 0) for n in found[1:]]
+        in_group = [] if group is None else [group == name]
+        picked: list[float | None] = []
+        for value, n in zip(values, counts, strict=True):
+            for p in ps:
+                if not n:
+                    picked.append(None)
+                    continue
+                position = p * (n - 1)
+                low = int(position)  # positions are >= 0, so this is floor
+                pair = session.scalars(
+                    select(value)
+                    .where(*conditions, *in_group, value.is_not(None))
+                    .order_by(value)
+                    .limit(2)
+                    .offset(low)
+                ).all()
+                low_value = float(pair[0])
+                high_value = float(pair[1]) if len(pair) > 1 else low_value
+                picked.append(low_value + (high_value - low_value) * (position - low))
+        rows.append((name, *picked, *counts))
+    return rows
 
 
 def quantiles_of(
@@ -89,8 +99,10 @@ def quantiles_of(
 
     One list per column, in the order given; each as `quantiles` answers it.
     """
-    build = _postgresql if session.get_bind().dialect.name == "postgresql" else _sqlite
-    rows = session.execute(build(values, conditions, ps, group)).all()
+    if session.get_bind().dialect.name == "postgresql":
+        rows = session.execute(_postgresql(values, conditions, ps, group)).all()
+    else:
+        rows = _sqlite_answers(session, values, conditions, ps, group)
     answers: list[list[GroupQuantiles]] = []
     width = len(ps)
     for index in range(len(values)):

@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from bench.__main__ import main
-from bench.report import BEGIN_MARK, END_MARK, HISTORY_BEGIN_MARK, HISTORY_END_MARK
+from bench.report import (
+    ANALYTICS_BEGIN_MARK,
+    ANALYTICS_END_MARK,
+    BEGIN_MARK,
+    END_MARK,
+    HISTORY_BEGIN_MARK,
+    HISTORY_END_MARK,
+)
 
 TINY = [
     "--dialect",
@@ -31,6 +38,10 @@ SECTIONS = (
     "### History targets",
     "### The page's script time",
     "### CSV export",
+    "## Analytics page results",
+    "### Analytics targets",
+    "### The rollup",
+    "### Each aggregate, view by view",
 )
 
 
@@ -38,7 +49,8 @@ def test_a_tiny_run_writes_every_section_and_keeps_the_text_around_them(tmp_path
     output = tmp_path / "BENCHMARKS.md"
     output.write_text(
         f"# Benchmarks\n\nWritten by hand.\n\n{BEGIN_MARK}\nold\n{END_MARK}\n\nBetween.\n\n"
-        f"{HISTORY_BEGIN_MARK}\nold\n{HISTORY_END_MARK}\n\nAfter.\n"
+        f"{HISTORY_BEGIN_MARK}\nold\n{HISTORY_END_MARK}\n\nAfter.\n\n"
+        f"{ANALYTICS_BEGIN_MARK}\nold\n{ANALYTICS_END_MARK}\n\nLast.\n"
     )
 
     assert main([*TINY, "--output", str(output)]) == 0
@@ -46,7 +58,8 @@ def test_a_tiny_run_writes_every_section_and_keeps_the_text_around_them(tmp_path
     report = output.read_text()
     assert report.startswith("# Benchmarks\n\nWritten by hand.\n\n" + BEGIN_MARK)
     assert END_MARK + "\n\nBetween.\n\n" + HISTORY_BEGIN_MARK in report
-    assert report.endswith(HISTORY_END_MARK + "\n\nAfter.\n")
+    assert HISTORY_END_MARK + "\n\nAfter.\n\n" + ANALYTICS_BEGIN_MARK in report
+    assert report.endswith(ANALYTICS_END_MARK + "\n\nLast.\n")
     assert "\nold\n" not in report
     for section in SECTIONS:
         assert section in report
@@ -55,6 +68,9 @@ def test_a_tiny_run_writes_every_section_and_keeps_the_text_around_them(tmp_path
     assert "Command: `python -m bench --dialect sqlite --quick" in report
     for case in ("first render", "search rerun", "page change", "filter", "sort"):
         assert f"| {case} | " in report
+    for view in ("all coaches, 30 days", "all coaches, all time"):
+        assert f"| {view} | ≤ 1,000 ms | " in report
+    assert "| whole page (page_data) | " in report
 
 
 def test_a_part_not_run_keeps_its_old_figures(tmp_path) -> None:

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -99,7 +100,7 @@ def test_migrate_twice(cli) -> None:
     for _ in range(2):
         run = cli("migrate")
         assert (run.code, run.err) == (0, "")
-        assert "newest schema (revision 0003)" in run.out
+        assert "newest schema (revision 0004)" in run.out
 
 
 def test_migrate_creates_a_new_sqlite_database(tmp_path, capsys) -> None:
@@ -264,6 +265,32 @@ def test_stats_json_numbers_are_what_was_stored(cli, history) -> None:
     assert (figures["cost_usd"], figures["unpriced_tokens"]) == (0, 169)
     assert printed["unpriced_models"] == ["(no model)"]
     assert set(printed["previous"]) == set(figures) == set(printed["change"])
+
+
+def test_analytics_check_and_rebuild(cli, history, store) -> None:
+    run = cli("analytics", "check")
+    assert (run.code, run.err) == (0, "")
+    assert run.out == "The analytics rollup for every coach equals the sums over the messages.\n"
+
+    with store.db.engine.begin() as connection:
+        connection.execute(text("DELETE FROM activity_rollup"))
+    line = one_error_line(cli("analytics", "check", "--user", "coach1"))
+    # Two rows or three: the pressing session's two messages were stored "now",
+    # which may straddle a 15-minute boundary.
+    assert re.search(r"for coach1 differs from the messages in [23] rows;", line)
+    assert "python -m core analytics rebuild" in line
+
+    run = cli("analytics", "rebuild", "--user", "coach1")
+    assert (run.code, run.err) == (0, "")
+    assert re.match(r"Rebuilt the analytics rollup for coach1: [23] activity rows and ", run.out)
+    assert cli("analytics", "check", "--user", "coach1").code == 0
+    assert cli("analytics", "check").code == 1  # coach2's rows are still gone
+    assert cli("analytics", "rebuild").code == 0
+    assert cli("analytics", "check").code == 0
+    assert "There is no user 'nobody'." in one_error_line(
+        cli("analytics", "rebuild", "--user", "nobody")
+    )
+    assert cli("analytics").code == 2
 
 
 def test_stats_for_a_range_of_days(cli, history) -> None:
