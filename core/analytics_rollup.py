@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Integer, case, cast, delete, func, insert, literal, literal_column, select
@@ -22,7 +22,6 @@ from sqlalchemy.sql.elements import ColumnElement
 from core.db import Database
 from core.models import ActivityRollup, Message, ModelRollup
 
-BUCKET = timedelta(minutes=15)
 ACTIVITY_SUMS = (
     "messages",
     "words",

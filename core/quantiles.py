@@ -95,9 +95,11 @@ def quantiles_of(
     *,
     group: Any = None,
 ) -> list[list[GroupQuantiles]]:
-    """percentile_cont(p) of each column over the rows meeting `conditions`, in one query.
+    """percentile_cont(p) of each column over the rows meeting `conditions`.
 
-    One list per column, in the order given; each as `quantiles` answers it.
+    One query on PostgreSQL; on SQLite a count, then two values per quantile
+    (_sqlite_answers). One list per column, in the order given; each as
+    `quantiles` answers it.
     """
     if session.get_bind().dialect.name == "postgresql":
         rows = session.execute(_postgresql(values, conditions, ps, group)).all()
@@ -105,12 +107,12 @@ def quantiles_of(
         rows = _sqlite_answers(session, values, conditions, ps, group)
     answers: list[list[GroupQuantiles]] = []
     width = len(ps)
-    for index in range(len(values)):
+    for column in range(len(values)):
         found = []
         for row in rows:
-            count = int(row[1 + len(values) * width + index] or 0)
+            count = int(row[1 + len(values) * width + column] or 0)
             if count:
-                picked = row[1 + index * width : 1 + (index + 1) * width]
+                picked = row[1 + column * width : 1 + (column + 1) * width]
                 found.append(
                     GroupQuantiles(
                         group=row[0],

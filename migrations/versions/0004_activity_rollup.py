@@ -85,16 +85,19 @@ def _create_tables() -> None:
 def _create_reply_indexes(dialect: str) -> None:
     """Latency and time to first token are quantiles, which no sum can hold: they are
     read from the replies themselves, through partial indexes that carry every column
-    the query needs (one coach's replies by time; everyone's by time)."""
+    the query needs (one coach's replies by time; everyone's by time). SQLite counts
+    an index as covering only if it holds every column the query names, the role
+    of the partial index's WHERE included, and without ANALYZE statistics (which
+    Huddle never asks a SQLite file to keep) it prefers a covering index."""
     if dialect == "sqlite":
         op.execute(
             "CREATE INDEX ix_messages_replies ON messages "
-            "(user_id, created_at, latency_ms, first_token_ms, session_id) "
+            "(user_id, created_at, latency_ms, first_token_ms, session_id, role) "
             "WHERE role = 'assistant'"
         )
         op.execute(
             "CREATE INDEX ix_messages_replies_when ON messages "
-            "(created_at, latency_ms, first_token_ms, user_id, session_id) "
+            "(created_at, latency_ms, first_token_ms, user_id, session_id, role) "
             "WHERE role = 'assistant'"
         )
         return
