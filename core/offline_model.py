@@ -13,13 +13,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from core.drills import (
-    DrillRequest,
-    describe_drill,
-    drill_changes,
-    drill_from_request,
-    parse_drill_request,
-)
+from core.drill_builder import describe_drill, drill_changes, drill_from_request
+from core.drill_requests import DrillRequest, parse_drill_request
 from core.llm import (
     OFFLINE_MODEL_NAME,
     FirstTokenClock,
@@ -179,15 +174,28 @@ def _plan(question: str, request: ModelRequest) -> _ToolPlan | str:
 
 
 def _plan_drill(question: str, request: ModelRequest) -> _ToolPlan | str:
-    wanted = parse_drill_request(question)
+    """A new drill, a change to the conversation's drill, or an answer saying what to write.
+
+    With a drill in the conversation, a sentence changes it unless it asks for a new drill
+    ("a new rondo drill", "another drill for 8 players") or describes one for another sport.
+    """
     drill = request.linked_drill
-    starts_new = drill is None or wanted.wants_new_drill or _names_other_sport(wanted, drill)
-    if starts_new and wanted.is_description:
+    current_sport = (drill or {}).get("sport") or None
+    wanted = parse_drill_request(question, current_sport=current_sport)
+    if drill is None or wanted.wants_new_drill or _names_other_sport(wanted, drill):
+        if not wanted.is_description:
+            return _offline_answer(question, request, new_drill=True)
+        if drill is not None:
+            wanted = wanted.with_team_of(drill)
         return _ToolPlan("create_drill", drill_from_request(wanted))
-    if drill is not None and not starts_new:
-        changes = drill_changes(wanted, drill)
-        if changes:
-            return _ToolPlan("update_drill", {"drill_id": drill["id"], **changes})
+    changes = drill_changes(wanted, drill)
+    if changes:
+        return _ToolPlan("update_drill", {"drill_id": drill["id"], **changes})
+    if wanted.says_anything:
+        return (
+            f"I left “{drill.get('title') or 'the drill'}” as it is: it already has what you "
+            "named, or I could not tell what to change. " + _CHANGES_I_CAN_MAKE
+        )
     return _offline_answer(question, request)
 
 
@@ -198,7 +206,14 @@ def _names_other_sport(wanted: DrillRequest, drill: dict[str, Any]) -> bool:
     )
 
 
-def _offline_answer(question: str, request: ModelRequest) -> str:
+_CHANGES_I_CAN_MAKE = (
+    "To change this drill, say what changes: players, duration, age group, sport, focus or "
+    "equipment, or add a progression, a step or a coaching point (“change it to 14 players and "
+    "add a progression with a defender”)."
+)
+
+
+def _offline_answer(question: str, request: ModelRequest, *, new_drill: bool = False) -> str:
     quoted = one_line(question)
     if len(quoted) > 120:
         quoted = quoted[:119].rstrip() + "…"
@@ -219,11 +234,8 @@ def _offline_answer(question: str, request: ModelRequest) -> str:
         if quoted
         else "I'm Huddle's offline demo model."
     )
-    if drill_session and request.linked_drill is not None:
-        opening += (
-            " To change this drill, say what changes: players, duration, age group, sport, "
-            "focus or equipment."
-        )
+    if drill_session and request.linked_drill is not None and not new_drill:
+        opening += " " + _CHANGES_I_CAN_MAKE
     elif drill_session:
         opening += (
             " To build a drill, tell me the sport, age group, number of players, duration, "
@@ -309,6 +321,16 @@ def _changed_facts(changes: dict[str, Any]) -> str:
         facts.append(f"{changes['duration_min']} minutes")
     if "equipment" in changes:
         facts.append(f"equipment {', '.join(changes['equipment']) or 'none'}")
-    if "steps" in changes:
-        facts.append("setup and steps adjusted")
+    if "objective" in changes:
+        facts.append("new focus: objective, setup, steps, coaching points and progressions")
+    elif "setup" in changes:
+        facts.append("setup adjusted")
+    if "objective" not in changes:
+        for field, item in (
+            ("steps", "a step"),
+            ("coaching_points", "a coaching point"),
+            ("progressions", "a progression"),
+        ):
+            if field in changes:
+                facts.append(f"{item} added")
     return "; ".join(facts) or "as asked"

@@ -85,6 +85,53 @@ def test_follow_ups_change_only_what_they_name() -> None:
     assert drill_changes(parse_drill_request("sounds great, thanks"), drill) == {}
 
 
+@pytest.mark.parametrize(
+    ("text", "items", "players"),
+    [
+        (
+            "change it to 14 players and add a progression with a defender",
+            (("progressions", "Add a defender."),),
+            14,
+        ),
+        ("add a progression: play 2v1", (("progressions", "Play 2v1."),), None),
+        (
+            "add a progression to the drill where they must use the weaker foot",
+            (("progressions", "They must use the weaker foot."),),
+            None,
+        ),
+        ("add another progression", (("progressions", ""),), None),
+        (
+            "add a coaching point: eyes up, then make it 12 players",
+            (("coaching_points", "Eyes up."),),
+            12,
+        ),
+    ],
+)
+def test_items_to_add_are_read_in_the_coachs_words(text: str, items: tuple, players) -> None:
+    wanted = parse_drill_request(text)
+    assert wanted.items_added == items
+    assert wanted.players == players  # "2v1" inside the item is not a number of players
+    assert wanted.focus is None  # nor is "defender" the drill's new focus
+
+
+def test_a_skill_word_in_passing_does_not_change_the_focus() -> None:
+    drill = {"id": "d1", **drill_from_request(parse_drill_request(DESCRIPTION))}
+
+    bibs = drill_changes(parse_drill_request("add bibs for the defenders"), drill)
+    assert bibs == {"equipment": ["cones", "balls", "bibs"]}
+
+    focused = drill_changes(parse_drill_request("make it a defending drill"), drill)
+    assert focused["title"] == "U12 Soccer Defending Drill"
+
+    another = drill_changes(parse_drill_request("add another progression"), drill)
+    assert another["progressions"] == [*drill["progressions"], "Add pressure or a time limit."]
+
+
+def test_a_one_v_one_drill_is_not_two_players() -> None:
+    assert parse_drill_request("U10 soccer 1v1 drill").players is None
+    assert parse_drill_request("a 4v2 rondo").players == 6
+
+
 def test_a_title_the_coach_wrote_is_not_regenerated() -> None:
     drill = {"id": "d1", **drill_from_request(parse_drill_request(DESCRIPTION))}
     drill["title"] = "Saturday squares"
@@ -158,7 +205,7 @@ def test_a_description_becomes_a_saved_drill(store, coach, engine) -> None:
     assert session.title == f"Drill Creation - {drill.title}"
     assert session.model == OFFLINE_MODEL_NAME
     assert drill.title in reply
-    assert "Players: 10" in reply
+    assert "- **Players:** 10" in reply
 
     # The final text was written from the tool result, in a second model round.
     user, asked, results, answer = store.list_messages(coach.id, session.id)
