@@ -23,13 +23,14 @@ from core.analytics_scope import (
     database_of,
     message_conditions,
     period_condition,
+    session_conditions,
     tool_call_conditions,
     user_condition,
 )
 from core.db import Database
 from core.models import ChatSession, Drill, Message, ToolCall, User
 from core.prices import ModelUsage, Price, estimate_cost
-from core.quantiles import quantiles_of
+from core.quantiles import quantiles_of, unindexed
 from core.store import ConversationStore
 
 CURRENT, PREVIOUS = 1, 0
@@ -182,7 +183,7 @@ def period_figures(
         # role is a literal, not a bound value, so that both databases can use it.
         reply = Message.role == literal_column("'assistant'")
         for flag, part in ((CURRENT, period), (PREVIOUS, period.previous())):
-            replies = [*message_conditions(Message, scope, part, filters), reply]
+            replies = [*_reply_conditions(db, scope, part, filters), reply]
             timings = quantiles_of(session, [Message.latency_ms, Message.first_token_ms], replies)
             for name, (found,) in zip(("latency", "first_token"), timings, strict=True):
                 values[flag][f"{name}_p50_ms"] = found.values[0]
@@ -218,6 +219,20 @@ def period_figures(
         previous=PeriodNumbers(**values[PREVIOUS]),
         unpriced_models=tuple(sorted(unpriced)),
     )
+
+
+def _reply_conditions(
+    db: Database, scope: Scope, period: Period, filters: Filters
+) -> list[ColumnElement[bool]]:
+    """Which replies' timings count. Everyone's on SQLite: the period on `+created_at`, so
+    that each quantile walks its index in value order instead of sorting the period's rows
+    (core/quantiles.py, migration 0004); one coach's replies are few enough to sort."""
+    if db.dialect != "sqlite" or not scope.all_coaches:
+        return message_conditions(Message, scope, period, filters)
+    return [
+        *period_condition(unindexed(Message.created_at), period),
+        *session_conditions(Message.session_id, scope, filters),
+    ]
 
 
 def per_coach_table(source: Database | ConversationStore, period: Period) -> pd.DataFrame:

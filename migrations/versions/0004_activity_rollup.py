@@ -85,21 +85,27 @@ def _create_tables() -> None:
 def _create_reply_indexes(dialect: str) -> None:
     """Latency and time to first token are quantiles, which no sum can hold: they are
     read from the replies themselves, through partial indexes that carry every column
-    the query needs (one coach's replies by time; everyone's by time). SQLite counts
-    an index as covering only if it holds every column the query names, the role
-    of the partial index's WHERE included, and without ANALYZE statistics (which
-    Huddle never asks a SQLite file to keep) it prefers a covering index."""
+    the query needs.
+
+    PostgreSQL (percentile_cont): one coach's replies by time, everyone's by time.
+    SQLite has no percentile function; a quantile is the value at a rank, read with
+    ORDER BY ... LIMIT 2 OFFSET k. One coach's replies are few, read by time and
+    sorted; everyone's are read in the order of the value itself, one index per
+    timing, so the rank is a walk along the index with no sort (core/quantiles.py).
+    SQLite counts an index as covering only if it holds every column the query names,
+    the role of the WHERE included, and without ANALYZE statistics (which Huddle never
+    asks a SQLite file to keep) it prefers a covering index.
+    """
     if dialect == "sqlite":
-        op.execute(
-            "CREATE INDEX ix_messages_replies ON messages "
-            "(user_id, created_at, latency_ms, first_token_ms, session_id, role) "
-            "WHERE role = 'assistant'"
-        )
-        op.execute(
-            "CREATE INDEX ix_messages_replies_when ON messages "
-            "(created_at, latency_ms, first_token_ms, user_id, session_id, role) "
-            "WHERE role = 'assistant'"
-        )
+        for name, columns in (
+            ("ix_messages_replies", "user_id, created_at, latency_ms, first_token_ms"),
+            ("ix_messages_replies_latency", "latency_ms, created_at, user_id"),
+            ("ix_messages_replies_first_token", "first_token_ms, created_at, user_id"),
+        ):
+            op.execute(
+                f"CREATE INDEX {name} ON messages ({columns}, session_id, role) "
+                "WHERE role = 'assistant'"
+            )
         return
     op.execute(
         "CREATE INDEX ix_messages_replies ON messages (user_id, created_at) "
@@ -286,7 +292,9 @@ def downgrade() -> None:
         for event in ("insert", "update", "delete"):
             op.execute(f"DROP TRIGGER IF EXISTS messages_rollup_{event} ON messages")
         op.execute("DROP FUNCTION IF EXISTS huddle_messages_rollup()")
-    op.drop_index("ix_messages_replies_when", "messages")
+    op.execute("DROP INDEX IF EXISTS ix_messages_replies_when")
+    op.execute("DROP INDEX IF EXISTS ix_messages_replies_latency")
+    op.execute("DROP INDEX IF EXISTS ix_messages_replies_first_token")
     op.drop_index("ix_messages_replies", "messages")
     op.drop_index("ix_tool_calls_name_created", "tool_calls")
     op.drop_index("ix_tool_calls_user_created", "tool_calls")

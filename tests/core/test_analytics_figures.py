@@ -133,8 +133,11 @@ def test_all_coaches_totals_are_the_sum_over_coaches(store, coach, other_coach, 
         for which in ("current", "previous"):
             expected = sum(getattr(getattr(part, which), name) for part in parts)
             assert getattr(getattr(total, which), name) == pytest.approx(expected), name
-    # Quantiles are not sums: of 1000, 2000, 3000 and 9999.
+    # Quantiles are not sums: of 1000, 2000, 3000 and 9999 (on SQLite read by walking the
+    # replies' latency index, on PostgreSQL by percentile_cont: the same numbers).
     assert total.current.latency_p50_ms == 2500.0
+    assert total.current.latency_p95_ms == pytest.approx(3000 + 0.85 * (9999 - 3000))
+    assert (total.previous.latency_p50_ms, total.previous.latency_p95_ms) == (500.0, 500.0)
     assert total.current.messages == 8
 
     table = analytics.per_coach_table(store, PERIOD)
