@@ -30,13 +30,14 @@ from core.archive_out import write_archive
 from core.config import load_settings
 from core.csv_export import write_csv
 from core.db import describe_database
-from core.engine import ChatEngine, TurnError, write_turn
+from core.engine import ChatEngine, TurnError
 from core.errors import NotFound, ValidationError
 from core.export_batches import format_time
 from core.file_import import ImportPreview, OwnerNeeded, import_file, preview_import
 from core.markdown_export import session_markdown, write_markdown_zip
 from core.store import ConversationStore
 from core.text import clean_text, one_line
+from core.turn_output import write_turn
 
 PROG = "python -m core"
 MIN_PASSWORD_CHARS = 8

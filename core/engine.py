@@ -14,25 +14,25 @@ question again.
 from __future__ import annotations
 
 import contextlib
-import json
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, TextIO
+from threading import Event
+from typing import Any
 
+from core.chat_context import DEFAULT_CONTEXT_CHARS, api_blocks, build_context, tool_uses
 from core.config import DEFAULT_MAX_MESSAGE_CHARS, Settings
 from core.drills import DRILL_TOOLS, drill_system_prompt, drill_to_dict
 from core.errors import NotFound, ValidationError
 from core.llm import ModelClient, ModelError, ModelReply, ModelRequest, TextDelta, make_model
 from core.models import ChatSession, Drill, Message
 from core.store import ConversationStore
-from core.text import clean_text, make_title, one_line
+from core.text import clean_text, make_title
 from core.tools import GENERAL_TOOLS, ToolContext, ToolRegistry, ToolResult
 
 MAX_TOOL_ROUNDS = 5
-# About 75k tokens of history: room for long sessions, far below Claude's context window.
-DEFAULT_CONTEXT_CHARS = 300_000
-_CONTEXT_PAGE = 100
+# What a reply stopped with the Stop button says (stored as its error; Retry answers again).
+STOPPED = "You stopped this reply."
 
 CHAT_SYSTEM_PROMPT = """\
 You are Huddle, an assistant for sports coaches: training plans, drills, tactics, talking with
@@ -46,6 +46,7 @@ discussed in earlier conversations (quote what you found). Use Markdown sparingl
 
 __all__ = [
     "CHAT_SYSTEM_PROMPT",
+    "STOPPED",
     "ChatEngine",
     "TextDelta",
     "ToolFinished",
@@ -55,7 +56,6 @@ __all__ = [
     "TurnEvent",
     "system_prompt",
     "tools_for_kind",
-    "write_turn",
 ]
 
 
@@ -153,26 +153,42 @@ class ChatEngine:
         """The message as it will be stored, or ValidationError (empty, oversize, NUL)."""
         return clean_text(text, what="message", max_chars=self.max_message_chars)
 
-    def send(self, user_id: int, session_id: str, text: str) -> Iterator[TurnEvent]:
+    def send(
+        self,
+        user_id: int,
+        session_id: str,
+        text: str,
+        *,
+        stop: Event | None = None,
+        zone: str = "UTC",
+    ) -> Iterator[TurnEvent]:
         """Store the coach's message, then return the turn's events to iterate.
 
         Raises ValidationError (empty, oversize, NUL) before anything is stored, and NotFound
         for a session that is not this coach's. The message is committed before this returns.
+        Setting `stop` ends the turn at the next event, keeping what arrived (STOPPED);
+        `zone` is the coach's time zone, which the tools answer in.
         """
         text = self.check_message(text)
         session = self.store.get_session(user_id, session_id)
         message = self.store.add_message(user_id, session.id, "user", text)
         if message.seq == 1:
             self.store.set_auto_title(user_id, session.id, make_title(text))
-        return self._turn(user_id, session, message)
+        return self._turn(user_id, session, message, message.seq, stop, zone)
 
-    def retry_turn(self, user_id: int, session_id: str) -> Iterator[TurnEvent]:
-        """Answer again the last message whose reply failed, without storing it again."""
+    def retry_turn(
+        self, user_id: int, session_id: str, *, stop: Event | None = None, zone: str = "UTC"
+    ) -> Iterator[TurnEvent]:
+        """Answer again the last message whose reply failed, without storing it again.
+
+        The context runs to the end of the session, so the failed attempt's finished tool
+        rounds (a drill already saved) are part of it and are not run a second time.
+        """
         session = self.store.get_session(user_id, session_id)
         message = self.failed_turn(user_id, session.id)
         if message is None:
             raise ValidationError("There is no failed reply to retry in this conversation.")
-        return self._turn(user_id, session, message)
+        return self._turn(user_id, session, message, session.last_seq, stop, zone)
 
     def failed_turn(self, user_id: int, session_id: str) -> Message | None:
         """The session's last user message if its turn has no complete reply, else None."""
@@ -183,7 +199,7 @@ class ChatEngine:
             for message in reversed(page):
                 if message.role == "user":
                     answered = any(
-                        m.role == "assistant" and m.status == "complete" and not _tool_uses(m)
+                        m.role == "assistant" and m.status == "complete" and not tool_uses(m)
                         for m in later
                     )
                     return None if answered else message
@@ -192,13 +208,21 @@ class ChatEngine:
                 return None
             before = page[0].seq
 
-    def _turn(self, user_id: int, session: ChatSession, question: Message) -> Iterator[TurnEvent]:
+    def _turn(
+        self,
+        user_id: int,
+        session: ChatSession,
+        question: Message,
+        context_upto: int,
+        stop: Event | None,
+        zone: str,
+    ) -> Iterator[TurnEvent]:
         started = time.perf_counter()
         registry = self.tools(session.kind)
-        tool_context = ToolContext(self.store, user_id, session.id)
+        tool_context = ToolContext(self.store, user_id, session.id, zone)
         if session.model != self.model.name:
             self.store.set_session_model(user_id, session.id, self.model.name)
-        context = self.build_context(user_id, session.id, question.seq)
+        context = self.build_context(user_id, session.id, context_upto)
         stored: list[int] = []
         input_tokens = output_tokens = 0
         model_name = self.model.name
@@ -219,11 +243,13 @@ class ChatEngine:
             received: list[str] = []
             reply: ModelReply | None = None
             try:
+                _check_stop(stop)
                 with contextlib.closing(iter(self.model.stream(request))) as events:
                     for event in events:
                         if isinstance(event, TextDelta):
                             received.append(event.text)
                             yield event
+                            _check_stop(stop)
                         else:
                             reply = event
                 if reply is None:
@@ -261,7 +287,7 @@ class ChatEngine:
                 session.id,
                 "assistant",
                 reply.text,
-                blocks=_api_blocks(reply.blocks),
+                blocks=api_blocks(reply.blocks),
                 model=model_name,
                 input_tokens=reply.input_tokens,
                 output_tokens=reply.output_tokens,
@@ -306,7 +332,7 @@ class ChatEngine:
                     stored.append(
                         self.store.add_message(user_id, session.id, "tool", "", blocks=results).id
                     )
-            context.append({"role": "assistant", "content": _api_blocks(reply.blocks)})
+            context.append({"role": "assistant", "content": api_blocks(reply.blocks)})
             context.append({"role": "user", "content": results})
         yield TurnDone(
             session_id=session.id,
@@ -358,71 +384,13 @@ class ChatEngine:
     # ------------------------------------------------------------------ context
 
     def build_context(self, user_id: int, session_id: str, upto_seq: int) -> list[dict[str, Any]]:
-        """The Messages API history of a turn whose user message has seq `upto_seq`.
-
-        The newest messages that fit the budget, whole: a tool_use always travels with its
-        tool_result, and a pair missing either half is dropped. Replies cut short are left
-        out, and two user messages in a row are merged.
-        """
-        units: list[list[dict[str, Any]]] = []  # newest first
-        results: dict[str, dict[str, Any]] = {}  # tool results met so far, by tool_use id
-        used = 0
-        before = upto_seq + 1
-        while True:
-            page = self.store.list_messages(
-                user_id, session_id, limit=_CONTEXT_PAGE, before_seq=before
-            )
-            full = False
-            for message in reversed(page):
-                unit = _context_unit(message, results)
-                if unit is None:
-                    continue
-                size = len(json.dumps(unit, ensure_ascii=False))
-                if units and used + size > self.context_chars:
-                    full = True
-                    break
-                units.append(unit)
-                used += size
-            if full or len(page) < _CONTEXT_PAGE:
-                break
-            before = page[0].seq
-        units.reverse()
-        while units and units[0][0]["role"] != "user":
-            units.pop(0)  # the API's history starts with the user
-        return _merge_roles([message for unit in units for message in unit])
+        """The Messages API history up to message `upto_seq` (core/chat_context.py)."""
+        return build_context(self.store, user_id, session_id, upto_seq, self.context_chars)
 
 
-def write_turn(events: Iterable[TurnEvent], out: TextIO) -> TurnDone | TurnError | None:
-    """Write a turn as the command line shows it; returns how it ended.
-
-    Reply text is written as it streams; each finished tool call gets its own line,
-    `[tool] NAME <input json> -> <output> (N ms)`.
-    """
-    at_line_start = True
-    outcome: TurnDone | TurnError | None = None
-    for event in events:
-        if isinstance(event, TextDelta):
-            out.write(event.text)
-            at_line_start = event.text.endswith("\n")
-        elif isinstance(event, ToolFinished):
-            shown_input = _clip(json.dumps(event.input, ensure_ascii=False))
-            shown_output = ("error: " if event.is_error else "") + _clip(one_line(event.output))
-            prefix = "" if at_line_start else "\n"
-            out.write(
-                f"{prefix}[tool] {event.name} {shown_input} -> {shown_output} "
-                f"({event.duration_ms} ms)\n"
-            )
-            at_line_start = True
-        elif isinstance(event, TurnDone | TurnError):
-            outcome = event
-        out.flush()
-    if not at_line_start:
-        out.write("\n")
-    return outcome
-
-
-def _clip(text: str, limit: int = 300) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def _check_stop(stop: Event | None) -> None:
+    if stop is not None and stop.is_set():
+        raise ModelError(STOPPED, retryable=True)
 
 
 def _elapsed_ms(since: float) -> int:
@@ -437,11 +405,6 @@ def _reply_metadata(reply: ModelReply) -> dict[str, Any]:
     return metadata
 
 
-def _api_blocks(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Blocks the API accepts back: it refuses empty text blocks."""
-    return [b for b in blocks if b.get("type") != "text" or b.get("text")]
-
-
 def _tool_result_block(tool_use_id: str, result: ToolResult) -> dict[str, Any]:
     block: dict[str, Any] = {
         "type": "tool_result",
@@ -451,68 +414,3 @@ def _tool_result_block(tool_use_id: str, result: ToolResult) -> dict[str, Any]:
     if result.is_error:
         block["is_error"] = True
     return block
-
-
-def _tool_uses(message: Message) -> list[dict[str, Any]]:
-    blocks = message.blocks if isinstance(message.blocks, list) else []
-    return [b for b in blocks if isinstance(b, dict) and b.get("type") == "tool_use"]
-
-
-def _context_unit(
-    message: Message, results: dict[str, dict[str, Any]]
-) -> list[dict[str, Any]] | None:
-    """A message as API messages, walking history newest first (None: leave it out).
-
-    Tool messages are newer than the assistant message that asked for them, so their
-    results are collected first and attached when that assistant message is reached.
-    """
-    if message.role == "tool":
-        for block in message.blocks or []:
-            if isinstance(block, dict) and block.get("type") == "tool_result":
-                results[str(block.get("tool_use_id"))] = block
-        return None
-    if message.role == "user":
-        if not message.content.strip():
-            return None
-        return [{"role": "user", "content": [{"type": "text", "text": message.content}]}]
-    if message.role != "assistant" or message.status != "complete":
-        return None
-    blocks = message.blocks if isinstance(message.blocks, list) else None
-    if blocks is None:
-        blocks = [{"type": "text", "text": message.content}]
-    kept: list[dict[str, Any]] = []
-    paired: list[dict[str, Any]] = []
-    for block in blocks:
-        kind = block.get("type") if isinstance(block, dict) else None
-        if kind == "text" and block.get("text"):
-            kept.append({"type": "text", "text": block["text"]})
-        elif kind == "tool_use" and block.get("id") in results:
-            kept.append(
-                {
-                    "type": "tool_use",
-                    "id": block["id"],
-                    "name": block["name"],
-                    "input": block.get("input") or {},
-                }
-            )
-            paired.append(results.pop(block["id"]))
-    if not kept:
-        return None
-    unit = [{"role": "assistant", "content": kept}]
-    if paired:
-        unit.append({"role": "user", "content": paired})
-    return unit
-
-
-def _merge_roles(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Merge neighbours of the same role (the API wants user and assistant to alternate)."""
-    merged: list[dict[str, Any]] = []
-    for message in messages:
-        if merged and merged[-1]["role"] == message["role"]:
-            merged[-1] = {
-                "role": message["role"],
-                "content": merged[-1]["content"] + message["content"],
-            }
-        else:
-            merged.append({"role": message["role"], "content": list(message["content"])})
-    return merged

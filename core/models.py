@@ -251,6 +251,45 @@ class ModelRollup(Base):
     replies: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
+class ChatTurn(Base):
+    """A chat turn run by a worker of the server (migration 0005; core/turns.py).
+
+    `text` is the reply text of the round being written, stored as it streams;
+    it belongs on screen only while the session's last_seq is `text_after_seq`
+    (once the round's message is stored, that message shows instead).
+    """
+
+    __tablename__ = "chat_turns"
+    __table_args__ = (
+        Index(
+            "ux_chat_turns_one_running",
+            "session_id",
+            unique=True,
+            sqlite_where=text("status = 'running'"),
+            postgresql_where=text("status = 'running'"),
+        ),
+        Index("ix_chat_turns_user_status", "user_id", "status"),
+        Index("ix_chat_turns_status_owner", "status", "owner"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    session_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("chat_sessions.id", ondelete="CASCADE")
+    )
+    user_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id", ondelete="CASCADE"))
+    question_seq: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    text: Mapped[str] = mapped_column(Text, default="")
+    text_after_seq: Mapped[int] = mapped_column(Integer, default=0)
+    tool: Mapped[str | None] = mapped_column(String(100))
+    error: Mapped[str | None] = mapped_column(Text)
+    stop_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    owner: Mapped[str] = mapped_column(String(200))
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    heartbeat_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+
+
 class Drill(Base):
     __tablename__ = "drills"
     __table_args__ = (Index("ix_drills_user_updated", "user_id", "updated_at"),)

@@ -8,6 +8,9 @@ from core.errors import ValidationError
 
 _WORD = re.compile(r"\w+(?:['’\-]\w+)*")
 _SPACE = re.compile(r"\s+")
+# Characters that take no room on screen: a message of only these (and spaces) says nothing,
+# and a title made of them is an invisible sidebar row.
+_INVISIBLE = re.compile(r"[\s\u200b-\u200f\u2060-\u2064\ufeff\u00ad\u034f\u180e]+")
 PREVIEW_CHARS = 200
 TITLE_CHARS = 60
 
@@ -41,7 +44,7 @@ def clean_text(text: str, *, what: str, max_chars: int, allow_empty: bool = Fals
         raise ValidationError(f"The {what} must be text.")
     if "\x00" in text:
         raise ValidationError(f"The {what} contains a NUL character, which cannot be stored.")
-    if not allow_empty and not text.strip():
+    if not allow_empty and not _INVISIBLE.sub("", text):
         raise ValidationError(f"The {what} is empty.")
     if len(text) > max_chars:
         raise ValidationError(

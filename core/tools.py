@@ -25,11 +25,15 @@ SEARCH_HISTORY_LIMIT = 10
 
 @dataclass(frozen=True)
 class ToolContext:
-    """Who is calling a tool, and from which session: every handler acts as this coach only."""
+    """Who is calling a tool, and from which session: every handler acts as this coach only.
+
+    `zone` is the coach's time zone (the browser's, on the pages), for answers about now.
+    """
 
     store: ConversationStore
     user_id: int
     session_id: str
+    zone: str = "UTC"
 
 
 ToolHandler = Callable[[ToolContext, dict[str, Any]], Any]
@@ -233,8 +237,8 @@ def _word_count(_context: ToolContext, tool_input: dict[str, Any]) -> dict[str, 
     return {"words": count_words(text), "characters": len(text)}
 
 
-def _current_datetime(_context: ToolContext, tool_input: dict[str, Any]) -> dict[str, str]:
-    zone_name = tool_input.get("timezone") or "UTC"
+def _current_datetime(context: ToolContext, tool_input: dict[str, Any]) -> dict[str, str]:
+    zone_name = tool_input.get("timezone") or context.zone
     try:
         zone = ZoneInfo(zone_name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
@@ -301,7 +305,10 @@ WORD_COUNT = Tool(
 )
 CURRENT_DATETIME = Tool(
     name="current_datetime",
-    description="The current date, time and weekday, in UTC or in a given IANA time zone.",
+    description=(
+        "The current date, time and weekday, in the coach's own time zone unless another "
+        "IANA time zone is given."
+    ),
     input_schema={
         "type": "object",
         "properties": {

@@ -4,7 +4,7 @@ from ui.conversation import conversation_header, open_conversation
 from ui.messages import show_messages
 from ui.shell import app_services, require_coach
 from ui.sidebar import session_sidebar
-from ui.turn import chat_input, stream_turn, take_turn
+from ui.turn import chat_input, follow_turn, running_turn
 
 coach = require_coach()
 services = app_services()
@@ -13,8 +13,8 @@ conversation = open_conversation(services, coach, "chat")
 session_sidebar(services, coach, conversation)
 conversation_header(services, coach, conversation)
 
-turn = take_turn("chat")
+turn = running_turn(services, coach, conversation)
 show_messages(services, coach, conversation, busy=turn is not None)
-chat_input(services, conversation, busy=turn is not None)
 if turn is not None:
-    stream_turn(services, coach, turn)
+    follow_turn(services, coach, conversation, turn)
+chat_input(services, coach, conversation, busy=turn is not None)

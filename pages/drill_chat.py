@@ -7,7 +7,7 @@ from ui.drill_card import PANE_HEIGHT_PX, drill_panel
 from ui.messages import show_messages
 from ui.shell import app_services, require_coach
 from ui.sidebar import session_sidebar
-from ui.turn import chat_input, stream_turn, take_turn
+from ui.turn import chat_input, follow_turn, running_turn
 
 coach = require_coach()
 services = app_services()
@@ -16,17 +16,16 @@ conversation = open_conversation(services, coach, "drill")
 session_sidebar(services, coach, conversation)
 conversation_header(services, coach, conversation)
 
-turn = take_turn("drill")
+turn = running_turn(services, coach, conversation)
 chat_column, drill_column = st.columns([3, 2], gap="large")
 with drill_column:
-    panel = drill_panel(services, coach, conversation)
+    drill_panel(services, coach, conversation)
 with chat_column:
     # Opened at a search hit, the pane stays at that message instead of sticking to its end.
     autoscroll = conversation.found_seq is None
     messages = st.container(height=PANE_HEIGHT_PX, border=False, autoscroll=autoscroll)
 with messages:
     show_messages(services, coach, conversation, busy=turn is not None)
-chat_input(services, conversation, busy=turn is not None)
-if turn is not None:
-    with messages:
-        stream_turn(services, coach, turn, on_tool_finished=panel.refresh)
+    if turn is not None:
+        follow_turn(services, coach, conversation, turn)
+chat_input(services, coach, conversation, busy=turn is not None)

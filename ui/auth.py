@@ -149,8 +149,15 @@ def logged_in_coach(services: Services) -> Coach | None:
 
 
 def log_out(services: Services) -> None:
-    """Log out here and delete the cookie (no rerun: that could drop the cookie change)."""
+    """Log out here and delete the cookie (no rerun: that could drop the cookie change).
+
+    The address forgets the conversation it named (`?session=`), and the browser
+    session which conversations were open, so the next person at this screen sees
+    neither.
+    """
     get_authenticator(services).logout(location="unrendered")
+    st.query_params.clear()
+    state.forget_open_sessions()
 
 
 # ------------------------------------------------------- failed log-ins

@@ -49,6 +49,10 @@ def open_conversation(services: Services, coach: Coach, kind: str) -> Conversati
     the link (a search hit) opens the conversation at that message.
     """
     conversation = _choose_conversation(services, coach, kind)
+    problem = state.link_problem(kind)
+    if problem is not None:
+        # Kept on screen (the address no longer names it) until the coach acts.
+        st.warning(problem)
     if state.linked_seq() is None:
         return conversation
     if conversation.session is None or conversation.session.id != state.linked_session():
@@ -81,8 +85,8 @@ def _choose_conversation(services: Services, coach: Coach, kind: str) -> Convers
         try:
             session = store.get_session(coach.id, wanted)
         except NotFound:
-            st.warning("That conversation was not found.")
             state.set_open_session(kind, None)
+            state.report_link_problem(kind, "That conversation was not found.")
             return Conversation(kind, None)
         if session.kind != kind:
             # A link to a drill conversation from the chat page (or the reverse).

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import streamlit as st
-from streamlit.delta_generator import DeltaGenerator
 
 from core.drills import SESSION_TITLE_PREFIX
-from core.engine import ToolFinished
 from core.errors import NotFound
 from core.models import Drill
 from ui import state
@@ -18,7 +14,6 @@ from ui.downloads import drill_download
 from ui.markdown import escape_markdown
 from ui.services import Services
 
-DRILL_TOOLS = {"create_drill", "update_drill"}
 MY_DRILLS_LIMIT = 200
 # The chat and the drill panel scroll inside panes of this height, so the card stays in view
 # beside a long conversation.
@@ -26,37 +21,19 @@ PANE_HEIGHT_PX = 560
 NEW_DRILL = "new"
 
 
-@dataclass
-class DrillPanel:
-    """The card's place on the page, so a tool call in the streaming turn can redraw it."""
+def drill_panel(services: Services, coach: Coach, conversation: Conversation) -> None:
+    """Draw the picker, the card and the drill's conversations.
 
-    services: Services
-    coach: Coach
-    slot: DeltaGenerator
-
-    def refresh(self, event: ToolFinished) -> None:
-        """Redraw the card after a drill tool has run (the reply is still streaming)."""
-        if event.name in DRILL_TOOLS and not event.is_error:
-            # The turn's conversation is the open one (a fresh one was stored as it began).
-            session_id = state.open_session_id("drill")
-            self.draw(_open_session_drill(self.services, self.coach, session_id))
-
-    def draw(self, drill: Drill | None) -> None:
-        with self.slot.container():
-            drill_card(drill)
-
-
-def drill_panel(services: Services, coach: Coach, conversation: Conversation) -> DrillPanel:
-    """Draw the picker, the card and the drill's conversations; returns the card's panel."""
+    A drill tool of a turn in progress stores its round, which reruns the page
+    (ui/turn.py), so the card shows the drill as the tool left it.
+    """
     drill = _open_session_drill(services, coach, conversation.session_id)
     with st.container(height=PANE_HEIGHT_PX, border=False):
         _my_drills(services, coach, conversation, drill)
-        panel = DrillPanel(services, coach, st.empty())
-        panel.draw(drill)
+        drill_card(drill)
         if drill is not None:
             drill_download(drill)
             _drill_conversations(services, coach, conversation, drill)
-    return panel
 
 
 def _open_session_drill(services: Services, coach: Coach, session_id: str | None) -> Drill | None:
@@ -78,8 +55,9 @@ def _my_drills(
     if current is not None:
         titles.setdefault(current.id, current.title)
     options = list(titles)
-    # Keyed by the open conversation, so the picker shows its drill whenever that changes.
-    key = f"huddle_my_drills_{conversation.session_id}"
+    # Keyed by the open conversation and its drill, so the picker shows the drill whenever
+    # either changes (a turn in progress saves the drill after the picker was first drawn).
+    key = my_drills_key(conversation.session_id, current)
     st.selectbox(
         "My drills",
         options,
@@ -90,6 +68,10 @@ def _my_drills(
         on_change=_open_drill,
         args=(services, coach, key),
     )
+
+
+def my_drills_key(session_id: str | None, drill: Drill | None) -> str:
+    return f"huddle_my_drills_{session_id}_{drill.id if drill else 'none'}"
 
 
 def _open_drill(services: Services, coach: Coach, key: str) -> None:

@@ -18,12 +18,14 @@ from typing import Any
 
 import streamlit as st
 
+from core.errors import HuddleError, NotFound, ValidationError
 from core.models import Message, ToolCall
 from ui import state
 from ui.auth import Coach
 from ui.conversation import Conversation
 from ui.markdown import escape_markdown
 from ui.services import Services
+from ui.timezone import browser_timezone_name
 
 PAGE_SIZE = 40
 # Messages shown before the one a search hit opened, so its question is in view too.
@@ -355,9 +357,21 @@ def _retry_offer(
         "Retry",
         key=f"huddle_retry_{conversation.session_id}",
         icon=":material/refresh:",
-        on_click=state.queue_turn,
-        args=(state.PendingTurn(conversation.kind, conversation.session_id, None),),
+        on_click=_retry,
+        args=(services, coach, conversation.session_id),
     )
+
+
+def _retry(services: Services, coach: Coach, session_id: str) -> None:
+    """Answer the failed message again, in a worker (core/turns.py)."""
+    try:
+        services.turns.retry(coach.id, session_id, zone=browser_timezone_name())
+    except (ValidationError, NotFound) as exc:
+        state.notify("warning", str(exc))
+    except HuddleError as exc:
+        state.notify("error", str(exc))
+    else:
+        state.drop_found_message()
 
 
 def _asks_for_tools(message: Message) -> bool:

@@ -1,4 +1,4 @@
-"""The shared objects every page uses (database, store, chat engine), created once per process."""
+"""The shared objects of every page (database, store, engine, turn runner), once per process."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from core.engine import ChatEngine
 from core.llm import make_model
 from core.offline_model import OfflineModel
 from core.store import ConversationStore
+from core.turns import TurnRunner
 
 # The offline model answers at once; a short pause between words lets a coach see the
 # reply being written, as with Claude. Tests set it to 0.
@@ -24,6 +25,7 @@ class Services:
     db: Database
     store: ConversationStore
     engine: ChatEngine
+    turns: TurnRunner  # runs chat turns in workers of this server process
 
     @property
     def model_label(self) -> str:
@@ -34,6 +36,7 @@ class Services:
 
 
 def _close(services: Services) -> None:
+    services.turns.close()
     services.db.dispose()
 
 
@@ -55,4 +58,6 @@ def open_services(settings: Settings) -> Services:
     if model.offline:
         model = OfflineModel(word_delay_s=OFFLINE_WORD_DELAY_S)
     engine = ChatEngine(store, model, max_message_chars=settings.max_message_chars)
-    return Services(settings=settings, db=db, store=store, engine=engine)
+    # Starting the runner also marks the turns a previous server left running as interrupted.
+    turns = TurnRunner(engine)
+    return Services(settings=settings, db=db, store=store, engine=engine, turns=turns)

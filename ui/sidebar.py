@@ -20,6 +20,8 @@ from ui.timezone import browser_timezone
 SIDEBAR_PAGE = 30
 NEW_LABELS = {"chat": "New chat", "drill": "New drill"}
 LIST_HEADINGS = {"chat": "Your chats", "drill": "Your drill chats"}
+WRITING_ICON = ":material/edit_note:"
+WRITING_HELP = "A reply is being written in this conversation."
 
 
 def session_sidebar(services: Services, coach: Coach, conversation: Conversation) -> None:
@@ -29,6 +31,7 @@ def session_sidebar(services: Services, coach: Coach, conversation: Conversation
     page = services.store.list_sessions(
         coach.id, SessionFilter(kind=kind), sort="recent", limit=limit
     )
+    writing = services.turns.running_sessions(coach.id)
     with st.sidebar:
         st.button(
             NEW_LABELS[kind],
@@ -45,7 +48,7 @@ def session_sidebar(services: Services, coach: Coach, conversation: Conversation
         for heading, sessions in group_by_day(page.items, browser_timezone()):
             st.caption(heading)
             for session in sessions:
-                _session_row(services, coach, conversation, session)
+                _session_row(services, coach, conversation, session, session.id in writing)
         if page.has_more:
             st.button(
                 "Show more",
@@ -83,8 +86,13 @@ def group_by_day(
 
 
 def _session_row(
-    services: Services, coach: Coach, conversation: Conversation, session: ChatSession
+    services: Services,
+    coach: Coach,
+    conversation: Conversation,
+    session: ChatSession,
+    writing: bool,
 ) -> None:
+    """One conversation; `writing` marks one whose reply is still being written."""
     is_open = session.id == conversation.session_id
     title_column, menu_column = st.columns([6, 1], gap="small", vertical_alignment="center")
     title_column.button(
@@ -92,7 +100,8 @@ def _session_row(
         key=f"huddle_open_{session.id}",
         type="secondary" if is_open else "tertiary",
         width="content",
-        help=session.preview or None,
+        icon=WRITING_ICON if writing else None,
+        help=WRITING_HELP if writing else (session.preview or None),
         on_click=state.set_open_session,
         args=(conversation.kind, session.id),
     )

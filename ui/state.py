@@ -1,7 +1,8 @@
 """The per-browser-session state of Huddle's pages: every st.session_state key, in one place.
 
 Huddle keeps little state of its own in the browser session; what a coach sees is read from
-the database on each run. The keys it owns all start with `huddle_`:
+the database on each run, a reply being written included (core/turns.py, ui/turn.py). The
+keys it owns all start with `huddle_`:
 
 - `huddle_authenticator`  the streamlit-authenticator object, built once per browser session
   (building it twice in one run raises DuplicateWidgetID for its cookie component).
@@ -15,9 +16,12 @@ the database on each run. The keys it owns all start with `huddle_`:
 - `huddle_scroll_to_latest` True once the page leaves a search hit (a message sent, "Jump to
   latest", another conversation): the next run scrolls the messages to their end.
 - `huddle_sidebar_limit`  {kind: n}: how many sessions the sidebar lists.
-- `huddle_pending_turn`   PendingTurn: a message sent (or a Retry clicked) that this run streams.
 - `huddle_dialog`         DialogRequest: the confirmation dialog that is open, if any.
 - `huddle_notice`         (level, sentence): a message to show once on the next run.
+- `huddle_held_message`   {session id: text}: a message sent while that conversation's reply
+  was still being written; it is sent when the reply is done (ui/turn.py).
+- `huddle_link_problem`   (kind, sentence): why a `?session=` link opened nothing, shown on
+  that page until the coach opens a conversation or sends a message.
 - `huddle_history_selected` [session id]: the History table's selection, as ids (the table
   reports positions; ui.history_table maps them).
 - `huddle_history_delete_ids` [session id]: what the History page's delete dialog asks about.
@@ -48,23 +52,15 @@ SHOWN_MESSAGES = "huddle_shown_messages"
 FOUND_WINDOW = "huddle_found_window"
 SCROLL_TO_LATEST = "huddle_scroll_to_latest"
 SIDEBAR_LIMIT = "huddle_sidebar_limit"
-PENDING_TURN = "huddle_pending_turn"
 DIALOG = "huddle_dialog"
 NOTICE = "huddle_notice"
+LINK_PROBLEM = "huddle_link_problem"
+HELD_MESSAGE = "huddle_held_message"
 HISTORY_SELECTED = "huddle_history_selected"
 HISTORY_IMPORT = "huddle_history_import"
 HISTORY_DELETE = "huddle_history_delete_ids"
 
 NoticeLevel = Literal["success", "info", "warning", "error"]
-
-
-@dataclass(frozen=True)
-class PendingTurn:
-    """A turn to stream in the next run: `text` to send, or None to retry the failed reply."""
-
-    kind: str
-    session_id: str | None
-    text: str | None
 
 
 @dataclass(frozen=True)
@@ -101,11 +97,45 @@ def set_open_session(kind: str, session_id: str | None) -> None:
     """Open a conversation (None: a fresh one) and put it in the URL, so a refresh keeps it."""
     _mapping(OPEN_SESSION)[kind] = session_id
     link_session(session_id)
+    st.session_state.pop(LINK_PROBLEM, None)  # the coach acted
+
+
+def hold_message(session_id: str, text: str) -> None:
+    """Keep a message sent while the conversation's reply is written, to send it after."""
+    held = _mapping(HELD_MESSAGE)
+    held[session_id] = f"{held[session_id]}\n\n{text}" if session_id in held else text
+
+
+def held_message(session_id: str) -> str | None:
+    return _mapping(HELD_MESSAGE).get(session_id)
+
+
+def take_held_message(session_id: str) -> str | None:
+    return _mapping(HELD_MESSAGE).pop(session_id, None)
+
+
+def report_link_problem(kind: str, sentence: str) -> None:
+    """Say why the address's conversation did not open, until the coach acts."""
+    st.session_state[LINK_PROBLEM] = (kind, sentence)
+
+
+def link_problem(kind: str) -> str | None:
+    found = st.session_state.get(LINK_PROBLEM)
+    return found[1] if isinstance(found, tuple) and found[0] == kind else None
+
+
+def clear_link_problem() -> None:
+    st.session_state.pop(LINK_PROBLEM, None)
 
 
 def forget_open_session(kind: str) -> None:
     """Let the page open the coach's most recent conversation again."""
     _mapping(OPEN_SESSION).pop(kind, None)
+
+
+def forget_open_sessions() -> None:
+    """After log-out: no conversation is open on any page."""
+    st.session_state.pop(OPEN_SESSION, None)
 
 
 def link_session(session_id: str | None) -> None:
@@ -176,21 +206,6 @@ def sidebar_limit(kind: str, default: int) -> int:
 def show_more_sessions(kind: str, step: int, default: int) -> None:
     limits = _mapping(SIDEBAR_LIMIT)
     limits[kind] = limits.get(kind, default) + step
-
-
-def queue_turn(turn: PendingTurn) -> None:
-    # The reply lands at the end of the conversation: show the latest messages, not a hit.
-    drop_found_message()
-    st.session_state[PENDING_TURN] = turn
-
-
-def take_pending_turn(kind: str) -> PendingTurn | None:
-    """The turn queued for this page, removed so that a rerun never sends it twice."""
-    turn = st.session_state.get(PENDING_TURN)
-    if isinstance(turn, PendingTurn) and turn.kind == kind:
-        del st.session_state[PENDING_TURN]
-        return turn
-    return None
 
 
 def open_dialog(name: str, session_id: str | None = None) -> None:

@@ -14,3 +14,9 @@ def browser_timezone() -> tzinfo:
         return ZoneInfo(name) if name else UTC
     except (ZoneInfoNotFoundError, ValueError):
         return UTC
+
+
+def browser_timezone_name() -> str:
+    """The browser's IANA zone name, or "UTC" when it is unknown or not a zone."""
+    zone = browser_timezone()
+    return zone.key if isinstance(zone, ZoneInfo) else "UTC"

@@ -1,43 +1,52 @@
-"""A chat turn in the page: the chat input, and the reply streamed from the engine's events.
+"""A chat turn in the page: the chat input, Retry, and the reply followed while a worker writes it.
 
-Sending queues the message (state.PendingTurn) in the chat input's callback; the run that
-follows draws the chat input disabled, streams the turn with st.write_stream (tool calls as
-st.status blocks), then reruns so that the page shows what the database now holds. The
-engine stores the coach's message before the model is called, so nothing typed is lost even
-when the reply fails.
+Sending starts the turn in a worker of the server (core/turns.py) from the chat input's
+callback: the coach's message is stored at once, and the reply goes on being written
+whatever the coach clicks, reloads or closes. The page *attaches* to a turn in progress: a
+fragment re-reads the turn every POLL_S seconds and shows the text stored so far and the tool
+that runs, with a Stop button; when a round of the reply is stored, or the turn ends, the
+whole page reruns to show what the database now holds.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import Any
-
 import streamlit as st
 
-from core.engine import TextDelta, ToolFinished, ToolStarted, TurnError, TurnEvent
-from core.errors import NotFound, ValidationError
+from core.errors import HuddleError, NotFound, ValidationError
+from core.turns import TurnBusy, TurnView
 from ui import state
 from ui.auth import Coach
 from ui.conversation import Conversation
 from ui.markdown import escape_markdown
-from ui.messages import show_tool_io, show_tool_output, tool_label
+from ui.messages import tool_label
 from ui.services import Services
+from ui.timezone import browser_timezone_name
 
 PLACEHOLDERS = {
     "chat": "Ask Huddle anything about coaching",
     "drill": "Describe a drill, or say what to change",
 }
-
-ToolListener = Callable[[ToolFinished], None]
-
-
-def take_turn(kind: str) -> state.PendingTurn | None:
-    """The message sent (or Retry clicked) that this run must answer, if any."""
-    return state.take_pending_turn(kind)
+# How often a page in view re-reads a turn in progress.
+POLL_S = 0.4
 
 
-def chat_input(services: Services, conversation: Conversation, *, busy: bool) -> None:
-    """The chat input, disabled while a reply streams."""
+def running_turn(services: Services, coach: Coach, conversation: Conversation) -> TurnView | None:
+    """The open conversation's turn in progress, if any; a held message starts once none is."""
+    if conversation.session_id is None:
+        return None
+    turn = services.turns.running_turn(coach.id, conversation.session_id)
+    if turn is None:
+        turn = _send_held(services, coach, conversation.session_id)
+    return turn
+
+
+def chat_input(services: Services, coach: Coach, conversation: Conversation, *, busy: bool) -> None:
+    """The chat input, drawn disabled while a reply is being written in this conversation.
+
+    The browser does not always apply `disabled` to a chat input it already shows (after a
+    message was just sent, or after Retry), so a message sent meanwhile is held, not lost:
+    it goes once the reply being written is done (`_send`, `_send_held`).
+    """
     key = f"huddle_chat_input_{conversation.kind}"
     st.chat_input(
         PLACEHOLDERS[conversation.kind],
@@ -45,108 +54,96 @@ def chat_input(services: Services, conversation: Conversation, *, busy: bool) ->
         max_chars=services.settings.max_message_chars,
         disabled=busy,
         submit_mode="disable",
-        on_submit=_queue_message,
-        args=(services, conversation.kind, conversation.session_id, key),
+        on_submit=_send,
+        args=(services, coach, conversation.kind, key),
     )
 
 
-def _queue_message(services: Services, kind: str, session_id: str | None, key: str) -> None:
+def _send(services: Services, coach: Coach, kind: str, key: str) -> None:
+    """Store the message and start its turn (the chat input's callback)."""
     text = st.session_state.get(key)
     if not isinstance(text, str):
         return
+    # The conversation open now, not the one open when the box was drawn.
+    session_id = state.open_session_id(kind)
     try:
         services.engine.check_message(text)
-    except ValidationError as exc:
-        state.notify("warning", str(exc))
+        if session_id is None:
+            # A fresh conversation is stored with its first message, never empty.
+            session_id = services.store.create_session(
+                coach.id, kind=kind, model=services.engine.model.name
+            ).id
+            state.set_open_session(kind, session_id)
+        services.turns.start(coach.id, session_id, text, zone=browser_timezone_name())
+    except TurnBusy:
+        state.hold_message(session_id, text)
         return
-    state.queue_turn(state.PendingTurn(kind, session_id, text))
-
-
-def stream_turn(
-    services: Services,
-    coach: Coach,
-    turn: state.PendingTurn,
-    *,
-    on_tool_finished: ToolListener | None = None,
-) -> None:
-    """Answer the queued turn as it streams, then rerun to show the stored conversation."""
-    try:
-        events = _start(services, coach, turn)
     except (ValidationError, NotFound) as exc:
         state.notify("warning", str(exc))
+        return
+    except HuddleError as exc:
+        state.notify("error", str(exc))
+        return
+    # The reply lands at the end of the conversation: show the latest messages.
+    state.drop_found_message()
+    state.clear_link_problem()
+
+
+def _send_held(services: Services, coach: Coach, session_id: str) -> TurnView | None:
+    """Start the message held while the previous reply was written, if there is one."""
+    text = state.take_held_message(session_id)
+    if text is None:
+        return None
+    try:
+        return services.turns.start(coach.id, session_id, text, zone=browser_timezone_name())
+    except TurnBusy:
+        state.hold_message(session_id, text)  # another tab started one meanwhile
+    except HuddleError as exc:
+        state.notify("warning", str(exc))
+    return None
+
+
+def follow_turn(
+    services: Services, coach: Coach, conversation: Conversation, turn: TurnView
+) -> None:
+    """Show the turn in progress and follow it until it ends (a fragment that polls)."""
+    shown_seq = conversation.session.last_seq if conversation.session else 0
+    _live_turn(services, coach.id, turn.session_id, turn.id, shown_seq)
+
+
+@st.fragment(run_every=POLL_S)
+def _live_turn(
+    services: Services, user_id: int, session_id: str, turn_id: str, shown_seq: int
+) -> None:
+    try:
+        turn = services.turns.get(user_id, turn_id)
+        last_seq = services.store.get_session(user_id, session_id).last_seq
+    except NotFound:
+        st.rerun()  # the conversation was deleted meanwhile (another tab)
+    if not turn.running or last_seq != shown_seq:
+        # A round of the reply was stored, or the turn ended: show what the database holds
+        # (and send a held message, in the full run: running_turn).
         st.rerun()
-    if turn.text is not None:
-        with st.chat_message("user"):
-            st.markdown(turn.text)
     with st.chat_message("assistant"):
-        show_events(events, on_tool_finished)
-    st.rerun()
-
-
-def _start(services: Services, coach: Coach, turn: state.PendingTurn) -> Iterator[TurnEvent]:
-    engine = services.engine
-    if turn.text is None:
-        if turn.session_id is None:
-            raise ValidationError("There is no failed reply to retry in this conversation.")
-        return engine.retry_turn(coach.id, turn.session_id)
-    text = engine.check_message(turn.text)
-    session_id = turn.session_id
-    if session_id is None:
-        # A fresh conversation is stored with its first message, never empty.
-        session_id = services.store.create_session(
-            coach.id, kind=turn.kind, model=engine.model.name
-        ).id
-        state.set_open_session(turn.kind, session_id)
-    return engine.send(coach.id, session_id, text)
-
-
-def show_events(events: Iterator[TurnEvent], on_tool_finished: ToolListener | None) -> None:
-    """Draw a turn's events as they come: text streams, each tool call gets a status block."""
-    events = iter(events)
-    running: dict[str, Any] = {}  # tool_use id -> its st.status block
-    waiting: TurnEvent | None = None
-    wrote_text = False
-    while True:
-        event = waiting if waiting is not None else next(events, None)
-        waiting = None
-        if event is None:
-            return
-        if isinstance(event, TextDelta):
-            after: list[TurnEvent] = []
-            st.write_stream(_text_run(event, events, after))
-            waiting = after[0] if after else None
-            wrote_text = True
-        elif isinstance(event, ToolStarted):
-            status = st.status(f"{tool_label(event.name)}…", state="running", expanded=False)
-            with status:
-                show_tool_io(event.input, None)
-            running[event.tool_use_id] = status
-        elif isinstance(event, ToolFinished):
-            status = running.pop(event.tool_use_id, None) or st.status(tool_label(event.name))
-            with status:
-                show_tool_output(event.output)
-            label = f"{tool_label(event.name)} · {event.duration_ms} ms"
-            status.update(
-                label=label + (" (failed)" if event.is_error else ""),
-                state="error" if event.is_error else "complete",
-            )
-            if on_tool_finished is not None:
-                on_tool_finished(event)
-        elif isinstance(event, TurnError):
-            sentence = escape_markdown(event.message)
-            if wrote_text:
-                st.warning(f"This reply was cut short: {sentence}")
+        if turn.tool:
+            st.status(f"{tool_label(turn.tool)}…", state="running", expanded=False)
+        if turn.text and turn.text_after_seq == last_seq:
+            st.markdown(turn.text)
+        elif not turn.tool:
+            st.caption("Writing…")
+        held = state.held_message(turn.session_id)
+        if held is not None:
+            st.caption("Your next message waits until this reply is done:")
+            st.markdown(escape_markdown(held, keep_lines=True))
+        with st.container(horizontal=True):
+            if turn.stop_requested:
+                st.caption("Stopping…")
             else:
-                st.error(f"No reply: {sentence}")
-
-
-def _text_run(
-    first: TextDelta, events: Iterator[TurnEvent], after: list[TurnEvent]
-) -> Iterator[str]:
-    """Reply text up to the next event that is not text (kept in `after`)."""
-    yield first.text
-    for event in events:
-        if not isinstance(event, TextDelta):
-            after.append(event)
-            return
-        yield event.text
+                st.button(
+                    "Stop",
+                    key=f"huddle_stop_{turn_id}",
+                    icon=":material/stop_circle:",
+                    type="tertiary",
+                    on_click=services.turns.request_stop,
+                    args=(user_id, turn_id),
+                )

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
 import bcrypt
+import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -12,6 +15,7 @@ APP = str(ROOT / "app.py")
 PASSWORD = "Secret123!"
 LOGIN_FORM = "huddle_login"
 TIMEOUT_S = 30
+TURN_LIMIT_S = 60
 
 
 def password_hash(password: str) -> str:
@@ -82,7 +86,36 @@ def chat_bubbles(at: AppTest) -> list[tuple[str, str]]:
 
 
 def send(at: AppTest, text: str) -> AppTest:
-    return at.chat_input[0].set_value(text).run()
+    """Send a message; if the page shows its reply being written, wait for it and show the
+    page again (as the page's polling fragment would)."""
+    at.chat_input[0].set_value(text).run()
+    if at.chat_input and at.chat_input[0].proto.disabled:
+        finish_turns(at)
+    return at
+
+
+def finish_turns(at: AppTest) -> AppTest:
+    """Wait until no turn is running in the app's database (the workers of core/turns.py
+    write the reply after the script run that sent it), then run the page again.
+
+    Waits on the database's state, never for a fixed time, up to TURN_LIMIT_S.
+    """
+    engine = sa.create_engine(os.environ["DATABASE_URL"])
+    try:
+        deadline = time.monotonic() + TURN_LIMIT_S
+        while True:
+            with engine.connect() as connection:
+                running = connection.execute(
+                    sa.text("SELECT count(*) FROM chat_turns WHERE status = 'running'")
+                ).scalar_one()
+            if not running:
+                break
+            if time.monotonic() > deadline:
+                raise AssertionError(f"a turn was still running after {TURN_LIMIT_S} s")
+            time.sleep(0.02)
+    finally:
+        engine.dispose()
+    return at.run()
 
 
 def sidebar_buttons(at: AppTest) -> dict[str, str]:

@@ -9,7 +9,15 @@ import pytest
 from core.db import Database
 from core.models import ChatSession
 from core.store import ConversationStore
-from tests.app.driver import PASSWORD, chat_bubbles, logged_in_app, page_text, password_hash, send
+from tests.app.driver import (
+    PASSWORD,
+    chat_bubbles,
+    finish_turns,
+    logged_in_app,
+    page_text,
+    password_hash,
+    send,
+)
 from ui.markdown import escape_markdown
 from ui.sidebar import group_by_day
 
@@ -150,7 +158,11 @@ def test_a_deep_link_to_another_coachs_session_says_not_found(alice, bob, app_st
     assert "secret press" not in page_text(at)
     assert "Bob" not in page_text(at)
     assert "session" not in at.query_params
+    # The sentence stays (reruns, the log-in cookie's report) until the coach acts.
+    at.run()
+    assert [w.value for w in at.warning] == ["That conversation was not found."]
     send(at, "what is 1+1")
+    assert not at.warning
     assert app_store.get_session(bob.id, secret.id).message_count == 1  # untouched
 
 
@@ -235,6 +247,7 @@ def test_a_failed_reply_is_marked_and_retried(alice, app_store, fake, monkeypatc
 
     fake.add_text("Start with a rondo, then a small-sided game.")
     at.button(key=f"huddle_retry_{session.id}").click().run()
+    finish_turns(at)
     assert not at.exception
     assert chat_bubbles(at)[-1] == (
         "assistant",

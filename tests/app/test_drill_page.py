@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.app.driver import chat_bubbles, logged_in_app, send
+from ui.drill_card import my_drills_key
 
 DRILL_PAGE = "pages/drill_chat.py"
 DESCRIPTION = "U12 soccer passing drill for 10 players, 20 minutes, cones and balls"
@@ -46,7 +47,7 @@ def test_the_drill_card_updates_after_a_drill_building_turn(drill_page, alice, a
     for heading in ("Equipment", "Setup", "Steps", "Coaching points", "Progressions"):
         assert f"**{heading}**" in card
     assert drill.steps and all(step.split()[0] in card for step in drill.steps)
-    assert at.selectbox(key=f"huddle_my_drills_{session.id}").value == drill.id
+    assert at.selectbox(key=my_drills_key(session.id, drill)).value == drill.id
 
     send(at, "make it 30 minutes and add bibs")
     assert not at.exception
@@ -70,14 +71,15 @@ def test_my_drills_reopens_a_drills_conversation_or_starts_a_new_drill(
     first_session = app_store.list_sessions(alice.id).items[0]
     first_drill = app_store.list_drills(alice.id)[0]
 
-    at.selectbox(key=f"huddle_my_drills_{first_session.id}").set_value("new").run()
+    at.selectbox(key=my_drills_key(first_session.id, first_drill)).set_value("new").run()
     assert "No drill yet" in card_text(at)
     send(at, "basketball shooting drill for 8 players")
     second_drill = next(d for d in app_store.list_drills(alice.id) if d.id != first_drill.id)
     second_session = app_store.sessions_for_drill(alice.id, second_drill.id)[0]
     assert second_drill.sport == "basketball"
 
-    at.selectbox(key=f"huddle_my_drills_{second_session.id}").set_value(first_drill.id).run()
+    picker = at.selectbox(key=my_drills_key(second_session.id, second_drill))
+    picker.set_value(first_drill.id).run()
     assert not at.exception
     assert at.query_params["session"] == first_session.id
     assert chat_bubbles(at)[0] == ("user", DESCRIPTION)

@@ -343,7 +343,7 @@ def test_exports_of_the_selection_match_the_store(corpus, app_store, alice):
         id = alice.id
         username = "alice"
 
-    services = Services(settings=None, db=app_store.db, store=app_store, engine=None)
+    services = Services(settings=None, db=app_store.db, store=app_store, engine=None, turns=None)
     query = parse_history_query("rondo")
     ids = matching_session_ids(app_store, alice.id, query)
     assert ids == [corpus["rondo"].id]

@@ -171,6 +171,19 @@ def test_log_out_shows_the_login_form_in_the_same_run(alice):
     assert "huddle_log_out" not in [b.key for b in at.button]
 
 
+def test_log_out_forgets_the_open_conversation(alice, app_store):
+    session = app_store.create_session(alice.id, title="Set pieces")
+    app_store.add_message(alice.id, session.id, "user", "corner routines")
+    at = logged_in_app("alice", session=session.id)
+    assert at.query_params["session"] == session.id
+
+    at.button(key="huddle_log_out").click().run()
+
+    assert not at.exception
+    assert "session" not in at.query_params
+    assert "huddle_open_session" not in at.session_state
+
+
 def test_change_password(alice, app_store):
     at = logged_in_app("alice")
     at.button(key="huddle_change_password").click().run()

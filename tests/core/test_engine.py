@@ -375,9 +375,13 @@ def test_a_turn_that_fails_after_a_tool_round_keeps_the_round(
     fake.add_text("42.")
     list(engine.retry_turn(coach.id, session.id))
 
-    # A retry starts the turn again from the question (the earlier round is history).
-    assert fake.requests[-1]["messages"] == [user_text("6*7?")]
-    assert fake.requests[1]["messages"][-1]["content"][0]["tool_use_id"] == tool_use_id
+    # A retry goes on from the finished tool round instead of running the tool again
+    # (a drill it saved would be saved twice): the question, the tool_use, its result.
+    retried = fake.requests[-1]["messages"]
+    assert retried[0] == user_text("6*7?")
+    assert [m["role"] for m in retried] == ["user", "assistant", "user"]
+    assert retried[-1]["content"][0]["tool_use_id"] == tool_use_id
+    assert len(store.list_tool_calls(coach.id, session.id)) == 1
     assert store.list_messages(coach.id, session.id)[-1].content == "42."
 
 
@@ -442,6 +446,8 @@ def test_bad_messages_are_refused_before_anything_is_stored(store, coach, sessio
     for text, words in [
         ("", "empty"),
         ("  \n", "empty"),
+        # Only zero-width characters: nothing on screen, and no invisible sidebar row.
+        ("\u200b\u200d \ufeff\u2060", "empty"),
         ("x" * 101, "limit is 100"),
         ("a\x00b", "NUL"),
     ]:

@@ -112,6 +112,17 @@ def test_current_datetime_in_a_time_zone(store, coach, chat) -> None:
     assert "not a known time zone" in bad.output
 
 
+def test_current_datetime_answers_in_the_coachs_zone_by_default(store, coach, chat) -> None:
+    """The page passes the browser's zone: "what day is it" is the coach's day, not UTC's."""
+    registry = ToolRegistry(GENERAL_TOOLS)
+    context = ToolContext(store, coach.id, chat.id, zone="Asia/Kolkata")
+    data = json.loads(registry.run(context, "current_datetime", {}).output)
+    assert data["timezone"] == "Asia/Kolkata"
+    assert datetime.fromisoformat(data["iso"]).utcoffset().total_seconds() == 5.5 * 3600
+    plain = json.loads(run(store, coach.id, chat.id, "current_datetime", {}).output)
+    assert plain["timezone"] == "UTC"  # the command line, with no browser
+
+
 def test_failures_become_error_results(store, coach, chat) -> None:
     def explode(_context, _input):
         raise RuntimeError("the pump broke")

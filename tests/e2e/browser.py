@@ -30,14 +30,23 @@ def wait_until_idle(page) -> None:
 
 def log_in(page, url: str, username: str, password: str) -> None:
     """Open the app and log in through its form; returns once the chat page is ready."""
-    from playwright.sync_api import expect
+    from playwright.sync_api import Error, expect
 
     page.goto(url)
-    wait_until_idle(page)
-    login = form(page, "Log in")
-    login.get_by_label("Username", exact=True).fill(username)
-    login.get_by_label("Password", exact=True).fill(password)
-    login.get_by_role("button", name="Log in").click()
+    for attempt in range(5):
+        wait_until_idle(page)
+        login = form(page, "Log in")
+        try:
+            # While a run redraws the screen (the cookie component reports back after the
+            # first one), the previous run's fields can linger beside the new ones: a strict
+            # locator then finds two, and filling waits for the next quiet moment instead.
+            login.get_by_label("Username", exact=True).fill(username, timeout=5_000)
+            login.get_by_label("Password", exact=True).fill(password, timeout=5_000)
+            login.get_by_role("button", name="Log in").click(timeout=5_000)
+            break
+        except Error:
+            if attempt == 4:
+                raise
     # The first page after log-in runs twice (the login cookie component reports back);
     # on a busy two-core machine that can take a while.
     expect(page.get_by_test_id("stChatInputTextArea")).to_be_enabled(timeout=60_000)

@@ -10,6 +10,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -60,10 +61,36 @@ def app_database_url(tmp_path_factory) -> str:
     return f"sqlite:///{tmp_path_factory.mktemp('e2e-db') / 'huddle.db'}"
 
 
-@contextlib.contextmanager
-def _serve(database_url: str, folder: Path) -> Iterator[str]:
-    """`streamlit run app.py` over this database, offline model; yields its URL."""
-    port = _free_port()
+@dataclass
+class AppProcess:
+    """A running `streamlit run app.py`: its address, its process and its log."""
+
+    url: str
+    process: subprocess.Popen
+    log_path: Path
+
+    def kill(self) -> None:
+        """Kill it at once (SIGKILL), as a crash or an out-of-memory kill would."""
+        self.process.kill()
+        self.process.wait()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        if "Traceback" in self.log_path.read_text():
+            print(self.log_path.read_text()[-3000:])
+
+
+def start_app(
+    database_url: str, log_path: Path, *, port: int | None = None, **settings: str
+) -> AppProcess:
+    """Start the app over this database and wait until it answers; offline model unless
+    `settings` (environment variables such as ANTHROPIC_BASE_URL) say otherwise."""
+    port = port or _free_port()
     url = f"http://127.0.0.1:{port}"
     env = {
         **os.environ,
@@ -73,8 +100,8 @@ def _serve(database_url: str, folder: Path) -> Iterator[str]:
         "ANTHROPIC_BASE_URL": "",
         "HUDDLE_COOKIE_KEY": "",
         "HUDDLE_ALLOW_REGISTRATION": "",
+        **settings,
     }
-    log_path = folder / "streamlit.log"
     command = [
         sys.executable,
         "-m",
@@ -93,36 +120,38 @@ def _serve(database_url: str, folder: Path) -> Iterator[str]:
         "false",
     ]
     with log_path.open("w") as log:
-        server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            deadline = time.monotonic() + STARTUP_TIMEOUT_S
-            while not _healthy(url):
-                if server.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"streamlit did not start:\n{log_path.read_text()[-3000:]}")
-                time.sleep(0.2)
-            yield url
-        finally:
-            server.terminate()
-            try:
-                server.wait(10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
-    if "Traceback" in log_path.read_text():
-        print(log_path.read_text()[-3000:])
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    app = AppProcess(url, process, log_path)
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while not _healthy(url):
+        if process.poll() is not None or time.monotonic() > deadline:
+            app.stop()
+            pytest.fail(f"streamlit did not start:\n{log_path.read_text()[-3000:]}")
+        time.sleep(0.2)
+    return app
+
+
+@contextlib.contextmanager
+def serve(database_url: str, folder: Path, **settings: str) -> Iterator[str]:
+    """The app over this database while the block runs; yields its URL."""
+    app = start_app(database_url, folder / "streamlit.log", **settings)
+    try:
+        yield app.url
+    finally:
+        app.stop()
 
 
 @pytest.fixture(scope="session")
 def app_server(tmp_path_factory, app_database_url) -> Iterator[str]:
     """The app shared by the browser tests that arrange their own coach and data."""
-    with _serve(app_database_url, tmp_path_factory.mktemp("e2e")) as url:
+    with serve(app_database_url, tmp_path_factory.mktemp("e2e")) as url:
         yield url
 
 
 @pytest.fixture
 def fresh_app_server(tmp_path) -> Iterator[str]:
     """The app on a database of its own with no account yet: a fresh install."""
-    with _serve(f"sqlite:///{tmp_path / 'fresh.db'}", tmp_path) as url:
+    with serve(f"sqlite:///{tmp_path / 'fresh.db'}", tmp_path) as url:
         yield url
 
 

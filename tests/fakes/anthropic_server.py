@@ -15,6 +15,9 @@ other request gets the same reply as one JSON message.
 A scripted response may wait ``first_event_delay`` seconds after its headers before its first
 event, so a test can check that time to first token is measured (at least that delay).
 
+``event_delay`` (seconds) holds every stream back between its events, so a reply's text
+arrives over seconds, as a real model's does.
+
 When the queue is empty the fake serves ``default_text`` as a text reply if one was given, and
 otherwise answers HTTP 500 ``api_error`` naming the missing script, with ``x-should-retry:
 false`` so the SDK fails at once instead of retrying.
@@ -347,6 +350,9 @@ class _Handler(BaseHTTPRequestHandler):
         time.sleep(first_event_delay)
         for event in events:
             self.wfile.write(_chunk(_encode_event(event)))
+            if self.server.fake.event_delay:
+                self.wfile.flush()
+                time.sleep(self.server.fake.event_delay)
         self.wfile.write(b"0\r\n\r\n")
 
     def _send_fault(self, fault: StreamFault, events: list[Event]) -> None:
@@ -424,8 +430,10 @@ class _Server(ThreadingHTTPServer):
 class FakeAnthropic:
     """A scripted Anthropic Messages API on 127.0.0.1; see the module docstring."""
 
-    def __init__(self, *, default_text: str | None = None) -> None:
+    def __init__(self, *, default_text: str | None = None, event_delay: float = 0.0) -> None:
         self._default_text = default_text
+        # Seconds between a stream's events: a slow model, text arriving over seconds.
+        self.event_delay = event_delay
         self._lock = threading.Lock()
         self._queue: deque[Scripted] = deque()
         self._log: list[RecordedRequest] = []

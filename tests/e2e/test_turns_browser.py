@@ -1,0 +1,286 @@
+"""Replies that always finish, in a real browser against the real server and a slow model.
+
+The app talks to the fake Messages API through the real SDK; the fake streams its reply a
+word at a time over several seconds, so the coach can click elsewhere while it is written.
+Each test asserts what the database holds, not only what is drawn, and waits for the app's
+state (an element, a row), never for a fixed time.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import select
+
+from core.engine import STOPPED
+from core.models import ChatTurn, Message
+from tests.e2e.browser import app_store, log_in, wait_until_idle
+from tests.e2e.conftest import serve
+from tests.fakes.anthropic_server import FakeAnthropic
+
+pytestmark = pytest.mark.e2e
+
+PASSWORD = "Whistle-2026!"
+# About 70 words at 50 ms each: the reply takes 3 to 4 seconds to arrive.
+REPLY = " ".join(
+    f"Step {i}: pass, move and check your shoulder before the ball arrives." for i in range(1, 7)
+)
+LAST_WORDS = "Step 6: pass, move and check your shoulder"
+WAIT_S = 60
+
+
+@pytest.fixture(scope="module")
+def slow_model() -> Iterator[FakeAnthropic]:
+    with FakeAnthropic(default_text=REPLY, event_delay=0.05) as fake:
+        yield fake
+
+
+@pytest.fixture(scope="module")
+def turns_db(tmp_path_factory) -> str:
+    return f"sqlite:///{tmp_path_factory.mktemp('turns-db') / 'huddle.db'}"
+
+
+@pytest.fixture(scope="module")
+def slow_app(tmp_path_factory, turns_db, slow_model) -> Iterator[str]:
+    folder = tmp_path_factory.mktemp("turns-app")
+    with serve(
+        turns_db,
+        folder,
+        ANTHROPIC_API_KEY="test-key",
+        ANTHROPIC_BASE_URL=slow_model.base_url,
+        ANTHROPIC_MODEL="claude-test",
+    ) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def store(turns_db):
+    store = app_store(turns_db)
+    yield store
+    store.db.dispose()
+
+
+def coach(store, username: str):
+    import bcrypt
+
+    hashed = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(rounds=4)).decode()
+    return store.create_user(username, name=username.title(), password_hash=hashed)
+
+
+def new_page(chromium, viewport=(1280, 900)):
+    from playwright.sync_api import expect
+
+    context = chromium.new_context(viewport={"width": viewport[0], "height": viewport[1]})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    expect.set_options(timeout=30_000)
+    return context, page
+
+
+def send(page, text: str) -> float:
+    """Type and send a message once the page is idle (text typed into a box that a run is
+    redrawing can be lost); returns when it was sent (monotonic seconds)."""
+    wait_until_idle(page)
+    box = page.get_by_test_id("stChatInputTextArea")
+    box.fill(text)
+    box.press("Enter")
+    return time.monotonic()
+
+
+def stop_button(page):
+    return page.get_by_role("button", name="Stop")
+
+
+def expect_reply(page, count: int = 1) -> None:
+    """The turn over and the whole reply on screen, `count` times (a rerun's stale bubble may
+    linger a moment). The Stop button goes only when the page has seen the turn end, so the
+    reply is stored by then (while it streams, its text can show before it is stored)."""
+    from playwright.sync_api import expect
+
+    expect(stop_button(page)).to_have_count(0, timeout=WAIT_S * 1000)
+    shown = page.get_by_text(LAST_WORDS)
+    expect(shown).to_have_count(count, timeout=WAIT_S * 1000)
+    expect(shown.first).to_be_visible()
+
+
+def until(check, what: str, limit: float = WAIT_S):
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.05)
+    raise AssertionError(f"waited {limit:.0f} s for {what}")
+
+
+def only_session(store, user) -> str:
+    page = store.list_sessions(user.id)
+    assert page.total == 1
+    return page.items[0].id
+
+
+def replies(store, user, session_id: str) -> list[Message]:
+    return [m for m in store.list_messages(user.id, session_id) if m.role == "assistant"]
+
+
+def turns_of(store, session_id: str) -> list[ChatTurn]:
+    with store.db.reading() as session:
+        return list(session.scalars(select(ChatTurn).where(ChatTurn.session_id == session_id)))
+
+
+def assert_stored_whole(store, user, session_id: str) -> None:
+    [reply] = replies(store, user, session_id)
+    assert (reply.status, reply.content) == ("complete", REPLY)
+    [turn] = turns_of(store, session_id)
+    assert turn.status == "complete"
+
+
+def test_the_reply_finishes_while_the_coach_is_on_another_page(chromium, slow_app, store):
+    from playwright.sync_api import expect
+
+    user = coach(store, "nina")
+    context, page = new_page(chromium)
+    log_in(page, slow_app, "nina", PASSWORD)
+
+    send(page, "Plan a passing warm-up")
+    expect(stop_button(page)).to_be_visible()
+    page.get_by_role("link", name="History").click()
+    expect(page.get_by_role("heading", name="History")).to_be_visible()
+    session_id = only_session(store, user)
+    # Still being written while the coach reads another page.
+    assert turns_of(store, session_id)[0].status == "running"
+
+    page.get_by_role("link", name="Chat").click()
+    expect_reply(page)
+    assert_stored_whole(store, user, session_id)
+    context.close()
+
+
+def test_the_reply_finishes_across_a_reload(chromium, slow_app, store):
+    from playwright.sync_api import expect
+
+    user = coach(store, "omar")
+    context, page = new_page(chromium)
+    log_in(page, slow_app, "omar", PASSWORD)
+
+    send(page, "Plan a passing warm-up")
+    expect(stop_button(page)).to_be_visible()
+    page.reload()
+    expect_reply(page)
+    assert_stored_whole(store, user, only_session(store, user))
+    context.close()
+
+
+def test_the_reply_finishes_with_the_tab_closed(chromium, slow_app, store):
+    from playwright.sync_api import expect
+
+    user = coach(store, "paula")
+    context, page = new_page(chromium)
+    log_in(page, slow_app, "paula", PASSWORD)
+
+    send(page, "Plan a passing warm-up")
+    expect(stop_button(page)).to_be_visible()
+    session_id = only_session(store, user)
+    page.close()
+    until(lambda: turns_of(store, session_id)[0].status != "running", "the turn to end")
+    assert_stored_whole(store, user, session_id)
+
+    again = context.new_page()
+    again.goto(slow_app)
+    expect_reply(again)
+    context.close()
+
+
+def test_stop_stores_what_arrived(chromium, slow_app, store):
+    from playwright.sync_api import expect
+
+    user = coach(store, "quinn")
+    context, page = new_page(chromium)
+    log_in(page, slow_app, "quinn", PASSWORD)
+
+    send(page, "Plan a passing warm-up")
+    expect(page.get_by_text("Step 1: pass")).to_have_count(1)
+    stop_button(page).click()
+    expect(page.get_by_text(f"This reply was cut short: {STOPPED}")).to_be_visible()
+    expect(page.get_by_role("button", name="Retry")).to_be_visible()
+
+    session_id = only_session(store, user)
+    [reply] = replies(store, user, session_id)
+    assert (reply.status, reply.error) == ("partial", STOPPED)
+    assert reply.content.startswith("Step 1: pass") and len(reply.content) < len(REPLY)
+    assert [turn.status for turn in turns_of(store, session_id)] == ["stopped"]
+    context.close()
+
+
+def test_two_tabs_on_one_conversation_follow_one_turn(chromium, slow_app, store):
+    from playwright.sync_api import expect
+
+    user = coach(store, "rosa")
+    context, first = new_page(chromium)
+    log_in(first, slow_app, "rosa", PASSWORD)
+    send(first, "Plan a passing warm-up")
+    expect(stop_button(first)).to_be_visible()
+    session_id = only_session(store, user)
+
+    second = context.new_page()
+    second.goto(f"{slow_app}/?session={session_id}")
+    # The second tab attaches to the turn in progress: no box to send a second message.
+    expect(stop_button(second)).to_be_visible()
+    expect(second.get_by_test_id("stChatInputTextArea")).to_be_disabled()
+
+    for page in (first, second):
+        expect_reply(page)
+    assert_stored_whole(store, user, session_id)
+    context.close()
+
+
+REPETITIONS = 3
+COACHES = 6
+
+
+def wait_for_replies(store, user, count: int) -> None:
+    """Until the coach's one conversation holds `count` replies, each whole and complete."""
+
+    def stored() -> bool:
+        sessions = store.list_sessions(user.id).items
+        if not sessions:
+            return False
+        found = replies(store, user, sessions[0].id)
+        ended = all(turn.status != "running" for turn in turns_of(store, sessions[0].id))
+        return len(found) == count and found[-1].status == "complete" and ended
+
+    until(stored, f"{user.username}'s reply {count}")
+    session_id = only_session(store, user)
+    assert [r.content for r in replies(store, user, session_id)] == [REPLY] * count
+    assert all(turn.status == "complete" for turn in turns_of(store, session_id))
+
+
+def test_six_coaches_chatting_at_once_all_get_their_replies(chromium, slow_app, store):
+    """Each coach in a browser of their own logs in and sends at once; every reply arrives and
+    is stored complete, in each repetition. Prints the reply times (send to stored reply)."""
+    from playwright.sync_api import expect
+
+    users = [coach(store, f"load{index}") for index in range(COACHES)]
+    pages = []
+    for user in users:
+        context, page = new_page(chromium)
+        log_in(page, slow_app, user.username, PASSWORD)
+        pages.append((context, page))
+    seconds: list[float] = []
+    for repetition in range(1, REPETITIONS + 1):
+        sent = [send(page, f"Warm-up number {repetition}") for _, page in pages]
+        for user, began in zip(users, sent, strict=True):
+            wait_for_replies(store, user, repetition)
+            seconds.append(time.monotonic() - began)
+        for _, page in pages:
+            expect(stop_button(page)).to_have_count(0, timeout=WAIT_S * 1000)
+    p95 = sorted(seconds)[max(0, round(0.95 * len(seconds)) - 1)]
+    print(
+        f"\n{COACHES} coaches x {REPETITIONS} repetitions: reply time "
+        f"p50 {statistics.median(seconds):.1f} s, p95 {p95:.1f} s, slowest {max(seconds):.1f} s"
+    )
+    for context, _ in pages:
+        context.close()
