@@ -4,7 +4,7 @@ from ui.conversation import conversation_header, open_conversation
 from ui.messages import show_messages
 from ui.shell import app_services, require_coach
 from ui.sidebar import session_sidebar
-from ui.turn import chat_input, follow_turn, running_turn
+from ui.turn import chat_input, follow_turn, long_draft, running_turn
 
 coach = require_coach()
 services = app_services()
@@ -17,4 +17,5 @@ turn = running_turn(services, coach, conversation)
 show_messages(services, coach, conversation, busy=turn is not None)
 if turn is not None:
     follow_turn(services, coach, conversation, turn)
+long_draft(services, coach, conversation)
 chat_input(services, coach, conversation, busy=turn is not None)

@@ -7,7 +7,7 @@ from ui.drill_card import PANE_HEIGHT_PX, drill_panel
 from ui.messages import show_messages
 from ui.shell import app_services, require_coach
 from ui.sidebar import session_sidebar
-from ui.turn import chat_input, follow_turn, running_turn
+from ui.turn import chat_input, follow_turn, long_draft, running_turn
 
 coach = require_coach()
 services = app_services()
@@ -28,4 +28,5 @@ with messages:
     show_messages(services, coach, conversation, busy=turn is not None)
     if turn is not None:
         follow_turn(services, coach, conversation, turn)
+long_draft(services, coach, conversation)
 chat_input(services, coach, conversation, busy=turn is not None)

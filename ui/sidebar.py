@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, tzinfo
 
@@ -32,6 +33,8 @@ def session_sidebar(services: Services, coach: Coach, conversation: Conversation
         coach.id, SessionFilter(kind=kind), sort="recent", limit=limit
     )
     writing = services.turns.running_sessions(coach.id)
+    zone = browser_timezone()
+    labels = _labels(page.items, zone)
     with st.sidebar:
         st.button(
             NEW_LABELS[kind],
@@ -45,10 +48,11 @@ def session_sidebar(services: Services, coach: Coach, conversation: Conversation
         st.subheader(LIST_HEADINGS[kind], anchor=False)
         if not page.items:
             st.caption("Nothing yet: your conversations will be listed here.")
-        for heading, sessions in group_by_day(page.items, browser_timezone()):
+        for heading, sessions in group_by_day(page.items, zone):
             st.caption(heading)
             for session in sessions:
-                _session_row(services, coach, conversation, session, session.id in writing)
+                label = labels[session.id]
+                _session_row(services, coach, conversation, session, label, session.id in writing)
         if page.has_more:
             st.button(
                 "Show more",
@@ -58,6 +62,29 @@ def session_sidebar(services: Services, coach: Coach, conversation: Conversation
                 args=(kind, SIDEBAR_PAGE, SIDEBAR_PAGE),
             )
     _open_dialog(services, coach, conversation)
+
+
+def _labels(sessions: list[ChatSession], zone: tzinfo) -> dict[str, str]:
+    """Each row's label: the title, with when it was last active where titles repeat, and
+    the start of its last message where even that repeats."""
+    titles = Counter(session.title for session in sessions)
+    labels = {
+        session.id: f"{session.title} · {_when(session, zone)}"
+        if titles[session.title] > 1
+        else session.title
+        for session in sessions
+    }
+    repeated = Counter(labels.values())
+    for session in sessions:
+        if repeated[labels[session.id]] > 1 and session.preview:
+            labels[session.id] += f" · {session.preview[:30]}"
+    return labels
+
+
+def _when(session: ChatSession, zone: tzinfo) -> str:
+    """When a conversation was last active, to tell apart two with the same title."""
+    active = (session.last_message_at or session.created_at).astimezone(zone)
+    return f"{active.day} {active:%b %H:%M}"
 
 
 def group_by_day(
@@ -90,13 +117,14 @@ def _session_row(
     coach: Coach,
     conversation: Conversation,
     session: ChatSession,
+    label: str,
     writing: bool,
 ) -> None:
     """One conversation; `writing` marks one whose reply is still being written."""
     is_open = session.id == conversation.session_id
     title_column, menu_column = st.columns([6, 1], gap="small", vertical_alignment="center")
     title_column.button(
-        escape_markdown(session.title),
+        escape_markdown(label),
         key=f"huddle_open_{session.id}",
         type="secondary" if is_open else "tertiary",
         width="content",
@@ -105,7 +133,17 @@ def _session_row(
         on_click=state.set_open_session,
         args=(conversation.kind, session.id),
     )
-    with menu_column.popover("", icon=":material/more_vert:", type="tertiary"):
+    # Keyed by the conversation, so the menu belongs to its row, not to a place in the list
+    # (after Pin the rows move, and a menu left open would act on the row that slid in).
+    menu = menu_column.popover(
+        "",
+        icon=":material/more_vert:",
+        type="tertiary",
+        help="Rename, pin or delete this conversation",
+        key=menu_key(session.id),
+        on_change="rerun",
+    )
+    with menu:
         st.button(
             "Rename",
             key=f"huddle_rename_{session.id}",
@@ -129,7 +167,12 @@ def _session_row(
         )
 
 
+def menu_key(session_id: str) -> str:
+    return f"huddle_menu_{session_id}"
+
+
 def _set_pinned(services: Services, coach: Coach, session_id: str, pinned: bool) -> None:
+    st.session_state[menu_key(session_id)] = False  # the row moves: close its menu
     try:
         services.store.set_pinned(coach.id, session_id, pinned)
     except HuddleError as exc:

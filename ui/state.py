@@ -18,6 +18,8 @@ keys it owns all start with `huddle_`:
 - `huddle_sidebar_limit`  {kind: n}: how many sessions the sidebar lists.
 - `huddle_dialog`         DialogRequest: the confirmation dialog that is open, if any.
 - `huddle_notice`         (level, sentence): a message to show once on the next run.
+- `huddle_long_draft`     {kind: text}: a message sent over MAX_MESSAGE_CHARS, kept in an
+  editor on that page until it is shortened and sent, or discarded (ui/turn.py).
 - `huddle_held_message`   {session id: text}: a message sent while that conversation's reply
   was still being written; it is sent when the reply is done (ui/turn.py).
 - `huddle_link_problem`   (kind, sentence): why a `?session=` link opened nothing, shown on
@@ -56,6 +58,7 @@ DIALOG = "huddle_dialog"
 NOTICE = "huddle_notice"
 LINK_PROBLEM = "huddle_link_problem"
 HELD_MESSAGE = "huddle_held_message"
+LONG_DRAFT = "huddle_long_draft"
 HISTORY_SELECTED = "huddle_history_selected"
 HISTORY_IMPORT = "huddle_history_import"
 HISTORY_DELETE = "huddle_history_delete_ids"
@@ -98,6 +101,18 @@ def set_open_session(kind: str, session_id: str | None) -> None:
     _mapping(OPEN_SESSION)[kind] = session_id
     link_session(session_id)
     st.session_state.pop(LINK_PROBLEM, None)  # the coach acted
+
+
+def keep_long_draft(kind: str, text: str) -> None:
+    _mapping(LONG_DRAFT)[kind] = text
+
+
+def long_draft(kind: str) -> str | None:
+    return _mapping(LONG_DRAFT).get(kind)
+
+
+def drop_long_draft(kind: str) -> None:
+    _mapping(LONG_DRAFT).pop(kind, None)
 
 
 def hold_message(session_id: str, text: str) -> None:

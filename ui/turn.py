@@ -26,6 +26,7 @@ PLACEHOLDERS = {
     "chat": "Ask Huddle anything about coaching",
     "drill": "Describe a drill, or say what to change",
 }
+BUSY_PLACEHOLDER = "A reply is being written; a message sent now goes once it is done"
 # How often a page in view re-reads a turn in progress.
 POLL_S = 0.4
 
@@ -41,19 +42,20 @@ def running_turn(services: Services, coach: Coach, conversation: Conversation) -
 
 
 def chat_input(services: Services, coach: Coach, conversation: Conversation, *, busy: bool) -> None:
-    """The chat input, drawn disabled while a reply is being written in this conversation.
+    """The chat input, always enabled: a message sent while a reply is written waits for it.
 
-    The browser does not always apply `disabled` to a chat input it already shows (after a
-    message was just sent, or after Retry), so a message sent meanwhile is held, not lost:
-    it goes once the reply being written is done (`_send`, `_send_held`).
+    The browser does not reliably apply a chat input's `disabled` argument when it changes,
+    in either direction (an input left disabled after the reply, or enabled during it), and
+    submit_mode="disable" can stay disabled across the fragment's reruns. So the input is
+    never disabled: what the coach sends meanwhile is held and sent when the reply is done
+    (`_send`, `_send_held`), and the placeholder says so. No max_chars either: the browser
+    would drop a longer paste without a word; such a message is kept in an editor instead
+    (long_draft), with its length and the limit.
     """
     key = f"huddle_chat_input_{conversation.kind}"
     st.chat_input(
-        PLACEHOLDERS[conversation.kind],
+        BUSY_PLACEHOLDER if busy else PLACEHOLDERS[conversation.kind],
         key=key,
-        max_chars=services.settings.max_message_chars,
-        disabled=busy,
-        submit_mode="disable",
         on_submit=_send,
         args=(services, coach, conversation.kind, key),
     )
@@ -64,6 +66,14 @@ def _send(services: Services, coach: Coach, kind: str, key: str) -> None:
     text = st.session_state.get(key)
     if not isinstance(text, str):
         return
+    if len(text) > services.settings.max_message_chars:
+        state.keep_long_draft(kind, text)
+        return
+    _start(services, coach, kind, text)
+
+
+def _start(services: Services, coach: Coach, kind: str, text: str) -> bool:
+    """Start the message's turn in the open conversation; False (and a sentence) if refused."""
     # The conversation open now, not the one open when the box was drawn.
     session_id = state.open_session_id(kind)
     try:
@@ -77,16 +87,65 @@ def _send(services: Services, coach: Coach, kind: str, key: str) -> None:
         services.turns.start(coach.id, session_id, text, zone=browser_timezone_name())
     except TurnBusy:
         state.hold_message(session_id, text)
-        return
+        return True
     except (ValidationError, NotFound) as exc:
         state.notify("warning", str(exc))
-        return
+        return False
     except HuddleError as exc:
         state.notify("error", str(exc))
-        return
+        return False
     # The reply lands at the end of the conversation: show the latest messages.
     state.drop_found_message()
     state.clear_link_problem()
+    return True
+
+
+def long_draft(services: Services, coach: Coach, conversation: Conversation) -> None:
+    """A message sent over the length limit, kept for the coach to shorten and send."""
+    kind = conversation.kind
+    draft = state.long_draft(kind)
+    if draft is None:
+        return
+    limit = services.settings.max_message_chars
+    key = f"huddle_long_draft_{kind}"
+    text = st.session_state.get(key, draft)
+    with st.container(border=True):
+        st.warning(
+            f"Your message is {len(text):,} characters long; the limit is {limit:,}. "
+            "It is kept here: shorten it, then send it."
+        )
+        st.text_area("Your message", value=draft, key=key, height=200)
+        over = len(text) - limit
+        st.caption(
+            f"{len(text):,} of {limit:,} characters" + (f" ({over:,} too many)" if over > 0 else "")
+        )
+        with st.container(horizontal=True):
+            st.button(
+                "Send",
+                key=f"huddle_long_draft_send_{kind}",
+                icon=":material/send:",
+                on_click=_send_draft,
+                args=(services, coach, kind, key),
+            )
+            st.button(
+                "Discard",
+                key=f"huddle_long_draft_discard_{kind}",
+                type="tertiary",
+                on_click=state.drop_long_draft,
+                args=(kind,),
+            )
+
+
+def _send_draft(services: Services, coach: Coach, kind: str, key: str) -> None:
+    text = st.session_state.get(key)
+    if not isinstance(text, str):
+        return
+    if len(text) > services.settings.max_message_chars:
+        state.keep_long_draft(kind, text)  # still too long: it stays, with its new length
+        return
+    if _start(services, coach, kind, text):
+        state.drop_long_draft(kind)
+        st.session_state.pop(key, None)
 
 
 def _send_held(services: Services, coach: Coach, session_id: str) -> TurnView | None:

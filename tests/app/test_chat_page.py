@@ -19,7 +19,7 @@ from tests.app.driver import (
     send,
 )
 from ui.markdown import escape_markdown
-from ui.sidebar import group_by_day
+from ui.sidebar import group_by_day, menu_key
 
 
 def _conversation(store, user, title: str, *texts: str) -> ChatSession:
@@ -122,9 +122,12 @@ def test_pin_and_unpin_a_session(alice, app_store):
     at = logged_in_app("alice")
     assert _day_headings(at) == ["Today"]
 
+    at.session_state[menu_key(first.id)] = True  # its menu open, as a click would leave it
     at.sidebar.button(key=f"huddle_pin_{first.id}").click().run()
     assert app_store.get_session(alice.id, first.id).pinned
     assert _day_headings(at) == ["Pinned", "Today"]
+    # The pinned row moved to the top: its menu closed rather than staying at its old place.
+    assert at.session_state[menu_key(first.id)] is False
     assert at.sidebar.button(key=f"huddle_pin_{first.id}").label == "Unpin"
 
     at.sidebar.button(key=f"huddle_pin_{first.id}").click().run()
@@ -192,7 +195,7 @@ def test_a_deep_link_to_a_drill_conversation_opens_the_drill_page(alice, app_sto
     ],
 )
 def test_a_message_that_cannot_be_sent_changes_nothing(text, sentence, alice, app_store):
-    # (Longer messages cannot be typed: the chat input stops at MAX_MESSAGE_CHARS.)
+    # (A message over MAX_MESSAGE_CHARS is kept in an editor: see the test below.)
     at = logged_in_app("alice")
     send(at, text)
     assert not at.exception
@@ -299,3 +302,55 @@ def test_the_chat_page_on_postgresql(app_url, postgres_url, monkeypatch):
         assert chat_bubbles(logged_in_app("alice", session=session.id)) == chat_bubbles(at)
     finally:
         db.dispose()
+
+
+def test_a_message_over_the_limit_is_kept_to_shorten_and_send(alice, app_store, monkeypatch):
+    monkeypatch.setenv("MAX_MESSAGE_CHARS", "40")
+    pasted = "Plan a passing session for twelve players, please, with a warm-up"  # 65
+    at = logged_in_app("alice")
+    send(at, pasted)
+
+    assert not at.exception
+    assert [w.value for w in at.warning] == [
+        "Your message is 65 characters long; the limit is 40. "
+        "It is kept here: shorten it, then send it."
+    ]
+    draft = at.text_area(key="huddle_long_draft_chat")
+    assert draft.value == pasted  # nothing the coach pasted is lost
+    assert "65 of 40 characters (25 too many)" in [c.value for c in at.caption]
+    assert app_store.list_sessions(alice.id).total == 0  # nothing stored yet
+
+    # Still too long: it stays, saying so; shortened: it is sent and the editor goes.
+    draft.set_value(pasted + " and more").run()
+    at.button(key="huddle_long_draft_send_chat").click().run()
+    assert at.text_area(key="huddle_long_draft_chat").value == pasted + " and more"
+    assert app_store.list_sessions(alice.id).total == 0
+    at.text_area(key="huddle_long_draft_chat").set_value("Plan a passing session").run()
+    at.button(key="huddle_long_draft_send_chat").click().run()
+    finish_turns(at)
+    assert not at.exception
+    assert not at.text_area
+    [session] = app_store.list_sessions(alice.id).items
+    assert app_store.list_messages(alice.id, session.id)[0].content == "Plan a passing session"
+
+    # Discard drops a kept draft without sending it.
+    send(at, pasted)
+    at.button(key="huddle_long_draft_discard_chat").click().run()
+    assert not at.text_area
+    assert app_store.get_session(alice.id, session.id).message_count == 2
+
+
+def test_conversations_with_the_same_title_are_told_apart(alice, app_store):
+    first = _conversation(app_store, alice, "Rondo ideas", "rondo for u10")
+    second = _conversation(app_store, alice, "Rondo ideas", "rondo for u14")
+    other = _conversation(app_store, alice, "Set pieces", "corners")
+    at = logged_in_app("alice")
+    labels = {
+        session.id: at.sidebar.button(key=f"huddle_open_{session.id}").label
+        for session in (first, second, other)
+    }
+    assert labels[other.id] == "Set pieces"  # a title of its own is shown as it is
+    # Written in the same minute: the start of their last message tells them apart.
+    assert labels[first.id].startswith("Rondo ideas · ")
+    assert labels[first.id].endswith(" · rondo for u10")
+    assert labels[second.id].endswith(" · rondo for u14")

@@ -80,10 +80,12 @@ def new_page(chromium, viewport=(1280, 900)):
     return context, page
 
 
-def send(page, text: str) -> float:
-    """Type and send a message once the page is idle (text typed into a box that a run is
-    redrawing can be lost); returns when it was sent (monotonic seconds)."""
-    wait_until_idle(page)
+def send(page, text: str, *, idle: bool = True) -> float:
+    """Type and send a message, by default once the page is idle (text typed into a box that
+    a run is redrawing can be lost; a turn's polling fragment never redraws the box, and
+    keeps the page from ever being idle); returns when it was sent (monotonic seconds)."""
+    if idle:
+        wait_until_idle(page)
     box = page.get_by_test_id("stChatInputTextArea")
     box.fill(text)
     box.press("Enter")
@@ -227,13 +229,27 @@ def test_two_tabs_on_one_conversation_follow_one_turn(chromium, slow_app, store)
 
     second = context.new_page()
     second.goto(f"{slow_app}/?session={session_id}")
-    # The second tab attaches to the turn in progress: no box to send a second message.
+    # The second tab attaches to the turn in progress; a message sent there waits for it.
     expect(stop_button(second)).to_be_visible()
-    expect(second.get_by_test_id("stChatInputTextArea")).to_be_disabled()
+    send(second, "And a cool-down?", idle=False)
+    expect(second.get_by_text("Your next message waits until this reply is done:")).to_be_visible()
 
-    for page in (first, second):
-        expect_reply(page)
-    assert_stored_whole(store, user, session_id)
+    # One turn at a time: the first reply whole, then the waiting message and its own reply.
+    until(lambda: len(turns_of(store, session_id)) == 2, "the waiting message's turn")
+    until(lambda: turns_of(store, session_id)[-1].status == "complete", "its reply")
+    expect_reply(second, count=2)
+    # A tab follows the turns it finds running when it draws the page: the first tab, idle
+    # since its reply ended, shows the second one after a reload.
+    first.reload()
+    expect_reply(first, count=2)
+    messages = store.list_messages(user.id, session_id)
+    assert [(m.role, m.content) for m in messages] == [
+        ("user", "Plan a passing warm-up"),
+        ("assistant", REPLY),
+        ("user", "And a cool-down?"),
+        ("assistant", REPLY),
+    ]
+    assert [t.status for t in turns_of(store, session_id)] == ["complete", "complete"]
     context.close()
 
 
