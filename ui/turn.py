@@ -190,10 +190,6 @@ def _live_turn(
             st.markdown(turn.text)
         elif not turn.tool:
             st.caption("Writing…")
-        held = state.held_message(turn.session_id)
-        if held is not None:
-            st.caption("Your next message waits until this reply is done:")
-            st.markdown(escape_markdown(held, keep_lines=True))
         with st.container(horizontal=True):
             if turn.stop_requested:
                 st.caption("Stopping…")
@@ -206,3 +202,8 @@ def _live_turn(
                     on_click=services.turns.request_stop,
                     args=(user_id, turn_id),
                 )
+    held = state.held_message(turn.session_id)
+    if held is not None:
+        with st.chat_message("user"):
+            st.markdown(escape_markdown(held, keep_lines=True))
+            st.caption("Waits until the reply above is done.")

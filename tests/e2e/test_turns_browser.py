@@ -232,7 +232,7 @@ def test_two_tabs_on_one_conversation_follow_one_turn(chromium, slow_app, store)
     # The second tab attaches to the turn in progress; a message sent there waits for it.
     expect(stop_button(second)).to_be_visible()
     send(second, "And a cool-down?", idle=False)
-    expect(second.get_by_text("Your next message waits until this reply is done:")).to_be_visible()
+    expect(second.get_by_text("Waits until the reply above is done.")).to_be_visible()
 
     # One turn at a time: the first reply whole, then the waiting message and its own reply.
     until(lambda: len(turns_of(store, session_id)) == 2, "the waiting message's turn")
