@@ -3,6 +3,8 @@
 Stored messages become Messages API messages: a tool_use always travels with its
 tool_result (a pair missing either half is dropped), replies cut short are left
 out, and two messages of the same role in a row are merged, as the API wants.
+How a reply cut short is stored (store_cut_reply) lives here too, beside the rule
+that leaves it out.
 """
 
 from __future__ import annotations
@@ -51,6 +53,37 @@ def build_context(
     while units and units[0][0]["role"] != "user":
         units.pop(0)  # the API's history starts with the user
     return _merge_roles([message for unit in units for message in unit])
+
+
+def store_cut_reply(
+    store: ConversationStore,
+    user_id: int,
+    session_id: str,
+    text: str,
+    error: str,
+    *,
+    model: str,
+    metadata: dict[str, Any],
+    latency_ms: int | None = None,
+    first_token_ms: int | None = None,
+) -> Message:
+    """Store a reply that did not finish: `partial` with the text that arrived, else `error`.
+
+    The page offers Retry under it (metadata "retryable"); later contexts leave it out.
+    """
+    return store.add_message(
+        user_id,
+        session_id,
+        "assistant",
+        text,
+        blocks=[{"type": "text", "text": text}] if text else None,
+        status="partial" if text else "error",
+        error=error,
+        model=model,
+        latency_ms=latency_ms,
+        first_token_ms=first_token_ms,
+        metadata=metadata,
+    )
 
 
 def api_blocks(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -20,7 +20,13 @@ from dataclasses import dataclass
 from threading import Event
 from typing import Any
 
-from core.chat_context import DEFAULT_CONTEXT_CHARS, api_blocks, build_context, tool_uses
+from core.chat_context import (
+    DEFAULT_CONTEXT_CHARS,
+    api_blocks,
+    build_context,
+    store_cut_reply,
+    tool_uses,
+)
 from core.config import DEFAULT_MAX_MESSAGE_CHARS, Settings
 from core.drills import DRILL_TOOLS, drill_system_prompt, drill_to_dict
 from core.errors import NotFound, ValidationError
@@ -357,18 +363,16 @@ class ChatEngine:
         *,
         first_token_ms: int | None = None,
     ) -> Message:
-        return self.store.add_message(
+        return store_cut_reply(
+            self.store,
             user_id,
             session_id,
-            "assistant",
             text,
-            blocks=[{"type": "text", "text": text}] if text else None,
-            status="partial" if text else "error",
-            error=error,
+            error,
             model=self.model.name,
+            metadata={"retryable": retryable},
             latency_ms=_elapsed_ms(round_started),
             first_token_ms=first_token_ms,
-            metadata={"retryable": retryable},
         )
 
     def _linked_drill(self, user_id: int, session: ChatSession) -> Drill | None:

@@ -15,6 +15,7 @@ from datetime import timedelta
 
 from sqlalchemy import Connection, Engine, select, text, update
 
+from core.chat_context import store_cut_reply
 from core.db import Database
 from core.models import ChatSession, ChatTurn, utcnow
 from core.store import ConversationStore
@@ -109,15 +110,12 @@ def interrupt_turn(store: ConversationStore, turn_id: str, model: str) -> bool:
         unsaved = turn.text_after_seq == session.scalar(
             select(ChatSession.last_seq).where(ChatSession.id == session_id)
         )
-    kept = partial if unsaved else ""
-    store.add_message(
+    store_cut_reply(
+        store,
         user_id,
         session_id,
-        "assistant",
-        kept,
-        blocks=[{"type": "text", "text": kept}] if kept else None,
-        status="partial" if kept else "error",
-        error=INTERRUPTED,
+        partial if unsaved else "",
+        INTERRUPTED,
         model=model,
         metadata={"retryable": True, "interrupted_turn": turn_id},
     )

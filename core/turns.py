@@ -43,7 +43,6 @@ HEARTBEAT_S = 2.0
 # A running turn whose heartbeat is older than this has lost its worker.
 STALE_S = 30.0
 BUSY = "A reply is still being written in this conversation: wait for it to finish, or stop it."
-STATUSES = ("running", "complete", "failed", "stopped", "interrupted")
 
 
 _KEEP = object()  # _write: leave the column as it is
@@ -282,6 +281,18 @@ class TurnRunner:
         if turn is None:
             raise NotFound("That reply was not found.")
         return TurnView.of(turn)
+
+    def progress(self, user_id: int, turn_id: str) -> tuple[TurnView, int]:
+        """The turn and its session's last seq, in one query (a page polls this)."""
+        with self.db.reading() as session:
+            found = session.execute(
+                select(ChatTurn, ChatSession.last_seq)
+                .join(ChatSession, ChatSession.id == ChatTurn.session_id)
+                .where(ChatTurn.id == turn_id, ChatTurn.user_id == user_id)
+            ).first()
+        if found is None:
+            raise NotFound("That reply was not found.")
+        return TurnView.of(found[0]), int(found[1])
 
     def running_turn(self, user_id: int, session_id: str) -> TurnView | None:
         """The session's turn in progress, if any."""

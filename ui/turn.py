@@ -167,16 +167,13 @@ def follow_turn(
 ) -> None:
     """Show the turn in progress and follow it until it ends (a fragment that polls)."""
     shown_seq = conversation.session.last_seq if conversation.session else 0
-    _live_turn(services, coach.id, turn.session_id, turn.id, shown_seq)
+    _live_turn(services, coach.id, turn.id, shown_seq)
 
 
 @st.fragment(run_every=POLL_S)
-def _live_turn(
-    services: Services, user_id: int, session_id: str, turn_id: str, shown_seq: int
-) -> None:
+def _live_turn(services: Services, user_id: int, turn_id: str, shown_seq: int) -> None:
     try:
-        turn = services.turns.get(user_id, turn_id)
-        last_seq = services.store.get_session(user_id, session_id).last_seq
+        turn, last_seq = services.turns.progress(user_id, turn_id)
     except NotFound:
         st.rerun()  # the conversation was deleted meanwhile (another tab)
     if not turn.running or last_seq != shown_seq:

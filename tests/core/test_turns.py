@@ -6,7 +6,6 @@ turn's state in the database (never for a fixed time), up to a generous limit.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -20,8 +19,7 @@ from core.models import ChatTurn, Drill, ToolCall, utcnow
 from core.turn_liveness import INTERRUPTED, LOCK_SPACE
 from core.turns import BUSY, TurnBusy, TurnRunner, TurnView
 from tests.fakes.anthropic_server import FakeAnthropic
-
-LIMIT_S = 30
+from tests.waiting import until
 
 
 @pytest.fixture
@@ -36,16 +34,6 @@ def runner(store, fake) -> Iterator[TurnRunner]:
     runner = TurnRunner(ChatEngine(store, model), heartbeat_s=0.2, stale_s=1.0)
     yield runner
     runner.close(wait=True)
-
-
-def until(check, what: str):
-    deadline = time.monotonic() + LIMIT_S
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.02)
-    raise AssertionError(f"waited {LIMIT_S} s for {what}")
 
 
 def ended(runner: TurnRunner, coach, turn: TurnView) -> TurnView:

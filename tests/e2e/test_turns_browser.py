@@ -20,6 +20,7 @@ from core.models import ChatTurn, Message
 from tests.e2e.browser import app_store, log_in, wait_until_idle
 from tests.e2e.conftest import serve
 from tests.fakes.anthropic_server import FakeAnthropic
+from tests.waiting import until as wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -108,14 +109,9 @@ def expect_reply(page, count: int = 1) -> None:
     expect(shown.first).to_be_visible()
 
 
-def until(check, what: str, limit: float = WAIT_S):
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.05)
-    raise AssertionError(f"waited {limit:.0f} s for {what}")
+def until(check, what: str):
+    """tests.waiting.until with the browser tests' longer limit."""
+    return wait_for(check, what, WAIT_S)
 
 
 def only_session(store, user) -> str:
