@@ -274,6 +274,8 @@ def test_a_live_turn_of_another_replica_is_left_alone(store, coach, runner, db) 
     finally:
         holder.close()  # the other replica dies: its connection, and so its lock, are gone
     until(lambda: runner.get(coach.id, other).status == "interrupted", "the turn to be marked")
+    # The turn is marked first (so only one replica stores its text), then its text stored.
+    until(lambda: stored(store, coach, session.id)[-1][0] == "assistant", "the partial reply")
     assert stored(store, coach, session.id)[-1] == ("assistant", "partial", "Warm")
 
 
