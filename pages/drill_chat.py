@@ -5,6 +5,7 @@ import streamlit as st
 from ui.conversation import conversation_header, open_conversation
 from ui.drill_card import PANE_HEIGHT_PX, drill_panel
 from ui.messages import show_messages
+from ui.page_style import CHAT_PANE_KEY
 from ui.shell import app_services, require_coach
 from ui.sidebar import session_sidebar
 from ui.turn import chat_input, follow_turn, long_draft, running_turn
@@ -23,7 +24,9 @@ with drill_column:
 with chat_column:
     # Opened at a search hit, the pane stays at that message instead of sticking to its end.
     autoscroll = conversation.found_seq is None
-    messages = st.container(height=PANE_HEIGHT_PX, border=False, autoscroll=autoscroll)
+    messages = st.container(
+        height=PANE_HEIGHT_PX, border=False, autoscroll=autoscroll, key=CHAT_PANE_KEY
+    )
 with messages:
     show_messages(services, coach, conversation, busy=turn is not None)
     if turn is not None:

@@ -12,11 +12,12 @@ from ui.auth import Coach
 from ui.conversation import Conversation
 from ui.downloads import drill_download
 from ui.markdown import escape_markdown
+from ui.page_style import DRILL_PANE_KEY
 from ui.services import Services
 
 MY_DRILLS_LIMIT = 200
 # The chat and the drill panel scroll inside panes of this height, so the card stays in view
-# beside a long conversation.
+# beside a long conversation (on a phone the page scrolls instead: ui/page_style.py).
 PANE_HEIGHT_PX = 560
 NEW_DRILL = "new"
 
@@ -28,7 +29,7 @@ def drill_panel(services: Services, coach: Coach, conversation: Conversation) ->
     (ui/turn.py), so the card shows the drill as the tool left it.
     """
     drill = _open_session_drill(services, coach, conversation.session_id)
-    with st.container(height=PANE_HEIGHT_PX, border=False):
+    with st.container(height=PANE_HEIGHT_PX, border=False, key=DRILL_PANE_KEY):
         _my_drills(services, coach, conversation, drill)
         drill_card(drill)
         if drill is not None:

@@ -27,6 +27,7 @@ from ui import auth, state
 from ui.account import account_menu
 from ui.auth import Coach
 from ui.markdown import escape_markdown
+from ui.page_style import page_style
 from ui.services import Services, open_services
 
 PAGES_DIR = Path(__file__).resolve().parent.parent / "pages"
@@ -143,6 +144,7 @@ def _run() -> None:
     page = st.navigation(_app_pages(), position="top")
     with _running_entry(services, coach):
         state.show_notice()
+        page_style(services.settings.max_message_chars)
         try:
             page.run()
         except HuddleError as exc:

@@ -15,6 +15,7 @@ from ui import state
 from ui.auth import Coach
 from ui.conversation import Conversation
 from ui.markdown import escape_markdown
+from ui.page_style import MENU_KEY_PREFIX, ROW_KEY_PREFIX
 from ui.services import Services
 from ui.timezone import browser_timezone
 
@@ -122,8 +123,15 @@ def _session_row(
 ) -> None:
     """One conversation; `writing` marks one whose reply is still being written."""
     is_open = session.id == conversation.session_id
-    title_column, menu_column = st.columns([6, 1], gap="small", vertical_alignment="center")
-    title_column.button(
+    # A horizontal container, not columns: columns stack on a phone, which would put the
+    # menu under its row.
+    row = st.container(
+        horizontal=True,
+        gap="small",
+        vertical_alignment="center",
+        key=f"{ROW_KEY_PREFIX}{session.id}",
+    )
+    row.button(
         escape_markdown(label),
         key=f"huddle_open_{session.id}",
         type="secondary" if is_open else "tertiary",
@@ -135,8 +143,8 @@ def _session_row(
     )
     # Keyed by the conversation, so the menu belongs to its row, not to a place in the list
     # (after Pin the rows move, and a menu left open would act on the row that slid in).
-    menu = menu_column.popover(
-        "",
+    menu = row.popover(
+        f"Rename, pin or delete {escape_markdown(label)}",  # read out, not shown (ui/page_style.py)
         icon=":material/more_vert:",
         type="tertiary",
         help="Rename, pin or delete this conversation",
@@ -168,7 +176,7 @@ def _session_row(
 
 
 def menu_key(session_id: str) -> str:
-    return f"huddle_menu_{session_id}"
+    return f"{MENU_KEY_PREFIX}{session_id}"
 
 
 def _set_pinned(services: Services, coach: Coach, session_id: str, pinned: bool) -> None:

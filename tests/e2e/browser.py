@@ -5,6 +5,10 @@ from __future__ import annotations
 from core.db import Database
 from core.store import ConversationStore
 from ui.auth import COOKIE_NAME
+from ui.sidebar import WRITING_ICON
+
+# The name of the sidebar's icon for a conversation whose reply is being written.
+WRITING_ICON_NAME = WRITING_ICON.removeprefix(":material/").removesuffix(":")
 
 
 def form(page, button: str):
@@ -26,6 +30,22 @@ def wait_until_idle(page) -> None:
             return
         page.wait_for_timeout(100)
     raise AssertionError("the app never stopped running")
+
+
+def wait_for_reply_end(page) -> None:
+    """Wait until the page has drawn the open conversation's turn as ended.
+
+    No Stop button is not enough: between a round's rerun and the next poll it can be gone
+    for a moment mid-turn. The sidebar's "being written" mark is drawn by full runs only, so
+    with it gone too, a run after the turn's end has drawn the page.
+    """
+    from playwright.sync_api import expect
+
+    expect(page.get_by_role("button", name="Stop")).to_have_count(0)
+    writing = page.get_by_test_id("stSidebar").get_by_text(WRITING_ICON_NAME, exact=True)
+    expect(writing).to_have_count(0)
+    expect(page.get_by_role("button", name="Stop")).to_have_count(0)
+    wait_until_idle(page)
 
 
 def log_in(page, url: str, username: str, password: str) -> None:

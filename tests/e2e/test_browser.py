@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.browser import form, wait_until_idle
+from tests.e2e.browser import form, wait_for_reply_end, wait_until_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -62,6 +62,7 @@ def test_a_coach_chats_reloads_and_builds_a_drill(chromium, fresh_app_server, sc
     box.press("Enter")
     reply = page.get_by_test_id("stChatMessage").nth(1)
     seen_while_streaming = _watch_stream(page, reply, box)
+    wait_for_reply_end(page)
     final = reply.inner_text()
     assert "offline demo model" in final
     assert any(0 < len(text) < len(final) for text in seen_while_streaming), (
@@ -72,7 +73,7 @@ def test_a_coach_chats_reloads_and_builds_a_drill(chromium, fresh_app_server, sc
     box.press("Enter")
     expect(page.get_by_text("12*7+3 = 87")).to_be_visible()
     expect(page.get_by_text(re.compile(r"Calculator · \d+ ms"))).to_be_visible()
-    expect(box).to_be_enabled()
+    wait_for_reply_end(page)
     page.screenshot(path=str(screenshots / "chat.png"))
 
     # The conversation downloads as Markdown (the file is made when the button is clicked).
@@ -104,13 +105,12 @@ def test_a_coach_chats_reloads_and_builds_a_drill(chromium, fresh_app_server, sc
     expect(page.get_by_text(re.compile(r"Save new drill · \d+ ms"))).to_be_visible()
     # The reply goes on after the tool; the page shows Stop until it is written, then reruns
     # (text typed into a box that a run is redrawing can be lost: wait for it to settle).
-    expect(page.get_by_role("button", name="Stop")).to_have_count(0)
-    wait_until_idle(page)
+    wait_for_reply_end(page)
     box.fill("make it 30 minutes and add bibs")
     box.press("Enter")
     expect(page.get_by_text(re.compile(r"Update drill · \d+ ms"))).to_be_visible()
     expect(page.get_by_text("30 min", exact=True)).to_be_visible()
-    expect(box).to_be_enabled()
+    wait_for_reply_end(page)
     page.screenshot(path=str(screenshots / "drill.png"))
     context.close()
 

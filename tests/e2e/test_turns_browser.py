@@ -19,7 +19,7 @@ from core.engine import STOPPED
 from core.models import ChatTurn, Message
 from tests.e2e.browser import app_store, log_in, wait_until_idle
 from tests.e2e.conftest import serve
-from tests.fakes.anthropic_server import FakeAnthropic
+from tests.fakes.anthropic_server import FakeAnthropic, TextBlock, ToolUseBlock
 from tests.waiting import until as wait_for
 
 pytestmark = pytest.mark.e2e
@@ -246,6 +246,44 @@ def test_two_tabs_on_one_conversation_follow_one_turn(chromium, slow_app, store)
         ("assistant", REPLY),
     ]
     assert [t.status for t in turns_of(store, session_id)] == ["complete", "complete"]
+    context.close()
+
+
+# Counts, every 5 ms in the page, the bubbles of a tool's call on screen (faded ones of the
+# previous run included: the coach sees those too); keeps the most seen at once.
+COUNT_TOOL_BUBBLES = """label => {
+  window.mostToolBubbles = 0;
+  setInterval(() => {
+    const shown = [...document.querySelectorAll("[data-testid=stExpander]")]
+      .filter(bubble => bubble.innerText.includes(label)).length;
+    window.mostToolBubbles = Math.max(window.mostToolBubbles, shown);
+  }, 5);
+}"""
+
+
+def test_a_tool_call_shows_once_while_and_after_it_runs(chromium, slow_app, slow_model, store):
+    from playwright.sync_api import expect
+
+    user = coach(store, "sami")
+    context, page = new_page(chromium)
+    log_in(page, slow_app, "sami", PASSWORD)
+    page.evaluate(COUNT_TOOL_BUBBLES, "Calculator")
+    for number in (1, 2):
+        slow_model.add_reply(
+            [
+                TextBlock("Let me work that out with the calculator first."),
+                ToolUseBlock("calculator", {"expression": f"12*7+{number}"}),
+            ]
+        )
+        slow_model.add_text(f"So it comes to {84 + number} in all, counted twice over.")
+        send(page, f"what is 12*7+{number}")
+        expect(page.get_by_text(f"So it comes to {84 + number} in all")).to_have_count(1)
+        expect(stop_button(page)).to_have_count(0, timeout=WAIT_S * 1000)
+        wait_until_idle(page)
+        # One call a turn: never more bubbles at once than calls made so far.
+        assert page.evaluate("window.mostToolBubbles") == number
+    session_id = only_session(store, user)
+    assert [turn.status for turn in turns_of(store, session_id)] == ["complete", "complete"]
     context.close()
 
 
