@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -202,18 +202,20 @@ def _give_owners(
     """
     records = [*archive.sessions, *archive.drills]
     if as_user is not None:
-        user_id = session.scalar(select(User.id).where(User.username == as_user))
+        user_id = session.scalar(
+            select(User.id).where(func.lower(User.username) == as_user.lower())
+        )
         if user_id is None:
             raise NotFound(f"There is no user {as_user!r}.")
         for record in records:
             record.owner = user_id
         return []
-    names = sorted({str(record.username) for record in records})
+    # Usernames are lower-case and matched without regard to case (core/store.py).
+    names = sorted({str(record.username).lower() for record in records})
+    lowered = func.lower(User.username)
     known: dict[str, int] = {}
     for chunk in chunks(names):
-        known.update(
-            session.execute(select(User.username, User.id).where(User.username.in_(chunk))).all()
-        )
+        known.update(session.execute(select(lowered, User.id).where(lowered.in_(chunk))).all())
     missing = [name for name in names if name not in known]
     if missing and not create:
         known.update(dict.fromkeys(missing, 0))
@@ -234,13 +236,9 @@ def _give_owners(
             ],
         )
         for chunk in chunks(missing):
-            known.update(
-                session.execute(
-                    select(User.username, User.id).where(User.username.in_(chunk))
-                ).all()
-            )
+            known.update(session.execute(select(lowered, User.id).where(lowered.in_(chunk))).all())
     for record in records:
-        record.owner = known[str(record.username)]
+        record.owner = known[str(record.username).lower()]
     return missing
 
 

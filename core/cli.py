@@ -32,6 +32,7 @@ from core.cli_commands import (
     run_stats,
     run_user_add,
     run_user_list,
+    run_user_log_out,
     run_user_set_password,
 )
 from core.config import load_settings
@@ -81,7 +82,7 @@ def _add_migrate(commands: Any, common: argparse.ArgumentParser) -> None:
 
 def _add_user(commands: Any, common: argparse.ArgumentParser) -> None:
     user = commands.add_parser(
-        "user", parents=[common], help="add users, set their passwords, list them"
+        "user", parents=[common], help="add users, set their passwords, log them out, list them"
     )
     actions = user.add_subparsers(dest="action", required=True, metavar="ACTION")
     add = actions.add_parser("add", parents=[common], help="add a user (a coach by default)")
@@ -102,6 +103,11 @@ def _add_user(commands: Any, common: argparse.ArgumentParser) -> None:
     )
     password.add_argument("username")
     password.set_defaults(run=run_user_set_password)
+    log_out = actions.add_parser(
+        "log-out", parents=[common], help="end every log-in of a user, on every server"
+    )
+    log_out.add_argument("username")
+    log_out.set_defaults(run=run_user_log_out)
     listing = actions.add_parser("list", parents=[common], help="list every user")
     listing.add_argument("--json", action="store_true", help="print JSON")
     listing.set_defaults(run=run_user_list)

@@ -21,7 +21,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
-import bcrypt
 from alembic.runtime.migration import MigrationContext
 
 from core import demo
@@ -34,14 +33,14 @@ from core.engine import ChatEngine, TurnError
 from core.errors import NotFound, ValidationError
 from core.export_batches import format_time
 from core.file_import import ImportPreview, OwnerNeeded, import_file, preview_import
+from core.login_sessions import LoginSessions
 from core.markdown_export import session_markdown, write_markdown_zip
+from core.passwords import hash_password
 from core.store import ConversationStore
 from core.text import clean_text, one_line
 from core.turn_output import write_turn
 
 PROG = "python -m core"
-MIN_PASSWORD_CHARS = 8
-BCRYPT_MAX_BYTES = 72
 
 Command = Callable[[argparse.Namespace, ConversationStore], int]
 
@@ -87,19 +86,7 @@ def _read_password() -> str:
         except UnicodeDecodeError:
             raise ValidationError("The password is not valid UTF-8 text.") from None
     clean_text(password, what="password", max_chars=1_000)
-    if len(password) < MIN_PASSWORD_CHARS:
-        raise ValidationError(f"A password needs at least {MIN_PASSWORD_CHARS} characters.")
-    try:
-        size = len(password.encode("utf-8"))
-    except UnicodeEncodeError:  # undecodable bytes from a pipe (surrogateescape)
-        raise ValidationError("The password is not valid UTF-8 text.") from None
-    if size > BCRYPT_MAX_BYTES:
-        raise ValidationError(f"A password can be at most {BCRYPT_MAX_BYTES} bytes long.")
     return password
-
-
-def _hash_password(password: str) -> str:
-    return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt()).decode("ascii")
 
 
 @contextlib.contextmanager
@@ -148,7 +135,7 @@ def run_migrate(args: argparse.Namespace, store: ConversationStore) -> int:
 
 
 def run_user_add(args: argparse.Namespace, store: ConversationStore) -> int:
-    password_hash = _hash_password(_read_password()) if args.password_stdin else None
+    password_hash = hash_password(_read_password()) if args.password_stdin else None
     user = store.create_user(
         args.username,
         name=args.name or "",
@@ -166,10 +153,26 @@ def run_user_add(args: argparse.Namespace, store: ConversationStore) -> int:
 
 
 def run_user_set_password(args: argparse.Namespace, store: ConversationStore) -> int:
-    store.get_user(args.username)
-    store.set_password_hash(args.username, _hash_password(_read_password()))
-    _say(f"The password of {args.username} was set; they can log in now.")
+    user = store.get_user(args.username)
+    store.set_password_hash(user.username, hash_password(_read_password()))
+    ended = LoginSessions(store.db).end_all(user.id)
+    _say(f"The password of {user.username} was set; they can log in now.{_ended(ended)}")
     return 0
+
+
+def run_user_log_out(args: argparse.Namespace, store: ConversationStore) -> int:
+    user = store.get_user(args.username)
+    ended = LoginSessions(store.db).end_all(user.id)
+    _say(f"{user.username} is logged out everywhere.{_ended(ended)}")
+    return 0
+
+
+def _ended(count: int) -> str:
+    if not count:
+        return ""
+    if count == 1:
+        return " 1 log-in ended."
+    return f" {count} log-ins ended."
 
 
 def run_user_list(args: argparse.Namespace, store: ConversationStore) -> int:

@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     bindparam,
     delete,
+    exists,
     func,
     insert,
     select,
@@ -51,6 +52,11 @@ from core.session_list import session_conditions as session_conditions
 from core.text import clean_text, count_words, make_preview
 
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{1,63}$")
+USERNAME_RULE = (
+    "A username is 2 to 64 letters, digits, dots, dashes or underscores, starting with a "
+    "letter or digit; capitals count as small letters."
+)
+FIRST_ACCOUNT_SETTING = "first_account"
 MAX_TITLE_CHARS = 200
 MAX_STORED_CHARS = 1_000_000
 
@@ -114,6 +120,11 @@ _MESSAGE_FIELDS = tuple(
 )
 
 
+def _same_username(username: str):
+    """Usernames match without regard to case (the unique index on lower(username))."""
+    return func.lower(User.username) == username.lower()
+
+
 class ConversationStore(SessionListing, DrillStore):
     """The only door to the tables. Every by-id call takes the acting user and filters on it."""
 
@@ -130,13 +141,16 @@ class ConversationStore(SessionListing, DrillStore):
         email: str = "",
         password_hash: str | None = None,
         role: str = "coach",
+        first_account: bool = False,
     ) -> User:
+        """A new user. `first_account` makes it the install's first, or refuses: two people
+        creating the first account at once cannot both get it (one transaction, and the
+        primary key of one settings row)."""
         if not isinstance(username, str) or not USERNAME_PATTERN.match(username):
-            raise ValidationError(
-                "A username is 2 to 64 letters, digits, dots, dashes or underscores, "
-                "starting with a letter or digit."
-            )
+            raise ValidationError(USERNAME_RULE)
         _check_choice(role, USER_ROLES, "role")
+        # One rule everywhere: usernames are lower-case, so Coach1 and coach1 are one name.
+        username = username.lower()
         name = clean_text(name, what="name", max_chars=200, allow_empty=True).strip()
         email = clean_text(email, what="email", max_chars=320, allow_empty=True).strip()
         user = User(
@@ -149,14 +163,27 @@ class ConversationStore(SessionListing, DrillStore):
         )
         try:
             with self.db.writing() as session:
+                if first_account:
+                    # A row left from accounts since deleted is no claim.
+                    session.execute(
+                        delete(Setting).where(
+                            Setting.key == FIRST_ACCOUNT_SETTING, ~exists().where(User.id > 0)
+                        )
+                    )
+                    session.add(Setting(key=FIRST_ACCOUNT_SETTING, value=username))
+                    session.flush()
                 session.add(user)
         except IntegrityError as exc:
+            if first_account:
+                raise ValidationError(
+                    "Someone has just created the first account; log in, or ask them for one."
+                ) from exc
             raise ValidationError(f"The username {username!r} is already taken.") from exc
         return user
 
     def get_user(self, username: str) -> User:
         with self.db.reading() as session:
-            user = session.scalar(select(User).where(User.username == username))
+            user = session.scalar(select(User).where(_same_username(username)))
         if user is None:
             raise NotFound(f"There is no user {username!r}.")
         return user
@@ -179,7 +206,7 @@ class ConversationStore(SessionListing, DrillStore):
     def set_password_hash(self, username: str, password_hash: str) -> None:
         with self.db.writing() as session:
             result = session.execute(
-                update(User).where(User.username == username).values(password_hash=password_hash)
+                update(User).where(_same_username(username)).values(password_hash=password_hash)
             )
             if result.rowcount == 0:
                 raise NotFound(f"There is no user {username!r}.")

@@ -33,6 +33,14 @@ def account_menu(services: Services, coach: Coach) -> Coach | None:
             args=("password",),
             width="stretch",
         )
+        st.button(
+            "Log out on other devices",
+            key="huddle_log_out_elsewhere",
+            icon=":material/devices:",
+            on_click=_log_out_elsewhere,
+            args=(services, coach),
+            width="stretch",
+        )
         if coach.is_admin:
             _registration_switch(services)
         logging_out = st.button(
@@ -46,6 +54,18 @@ def account_menu(services: Services, coach: Coach) -> Coach | None:
     if dialog is not None and dialog.name == "password":
         _password_dialog(services, coach)
     return coach
+
+
+def _log_out_elsewhere(services: Services, coach: Coach) -> None:
+    ended = auth.log_out_elsewhere(services, coach)
+    if ended:
+        state.notify(
+            "success",
+            f"Logged out on {ended} other device{'s' if ended != 1 else ''} or browser"
+            f"{'s' if ended != 1 else ''}; this one stays logged in.",
+        )
+    else:
+        state.notify("info", "You were not logged in anywhere else.")
 
 
 def _registration_switch(services: Services) -> None:
@@ -80,6 +100,12 @@ def _password_dialog(services: Services, coach: Coach) -> None:
     if changed:
         new_hash = auth.live_credentials(authenticator)["usernames"][username]["password"]
         services.store.set_password_hash(coach.username, new_hash)
+        # Whoever knew the old password is logged out everywhere but here.
+        ended = auth.log_out_elsewhere(services, coach)
         state.close_dialog()
-        state.notify("success", "Your password was changed.")
+        state.notify(
+            "success",
+            "Your password was changed"
+            + (f"; {ended} other log-in{'s' if ended != 1 else ''} ended." if ended else "."),
+        )
         st.rerun()

@@ -2,37 +2,34 @@
 
 The authenticator reads its credentials from the users table (refreshed before each sign-in
 attempt, so an account made on another replica can log in) and every account it creates is
-written there. It is built once per browser session: its cookie component has a fixed key, so
-a second one in the same run raises DuplicateWidgetID. Failed log-ins are counted in the
-settings table, shared by every replica, and lock an account for a while after too many.
+written there. It is built once per browser session. Its cookie and its lockout are replaced
+by log-in rows and failure counts in the database (ui/login_session.py), checked every run.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 import secrets
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
 import streamlit_authenticator as stauth
+from streamlit_authenticator.utilities import Validator
 
-from core.errors import NotFound, ValidationError
-from core.store import ConversationStore
+from core.errors import ValidationError
+from core.login_sessions import LoginSessions
+from core.passwords import PASSWORD_RULE, password_problem
+from core.store import USERNAME_PATTERN, USERNAME_RULE, ConversationStore
 from ui import state
+from ui.login_session import COOKIE_NAME, ServerCookie, guard_credentials
 from ui.services import Services
 
-COOKIE_NAME = "huddle_auth"
-COOKIE_EXPIRY_DAYS = 30
+__all__ = ["COOKIE_NAME", "Coach"]
+
 COOKIE_KEY_SETTING = "cookie_key"
 REGISTRATION_SETTING = "allow_registration"
-LOGIN_FAILURES_SETTING = "login_failures"
-MAX_LOGIN_ATTEMPTS = 5
-LOCKOUT_SECONDS = 15 * 60
 LOGIN_FORM = "huddle_login"
 REGISTER_FORM = "huddle_register"
 FIRST_ACCOUNT_FORM = "huddle_first_account"
@@ -101,17 +98,37 @@ def credentials_from_users(store: ConversationStore) -> dict[str, Any]:
     }
 
 
+class _AccountRules(Validator):
+    """The library's sign-up and password forms, held to the rules the command line keeps:
+    one for usernames (core/store.py), one for passwords (core/passwords.py)."""
+
+    def validate_username(self, username: str) -> bool:
+        return bool(USERNAME_PATTERN.match(username))
+
+    def validate_password(self, password: str) -> bool:
+        return password_problem(password) is None
+
+    def diagnose_password(self, password: str) -> str:
+        return password_problem(password) or ""
+
+
 def get_authenticator(services: Services) -> stauth.Authenticate:
     """The authenticator of this browser session, built on its first run."""
     if state.AUTHENTICATOR not in st.session_state:
-        st.session_state[state.AUTHENTICATOR] = stauth.Authenticate(
+        key = cookie_key(services)
+        authenticator = stauth.Authenticate(
             credentials_from_users(services.store),
             cookie_name=COOKIE_NAME,
-            cookie_key=cookie_key(services),
-            cookie_expiry_days=COOKIE_EXPIRY_DAYS,
+            cookie_key=key,
+            cookie_expiry_days=0,  # its own cookie is never written: ServerCookie is
+            validator=_AccountRules(),
             auto_hash=False,  # the users table holds bcrypt hashes already
             login_sleep_time=0,  # the library sleeps 0.7 s on every signed-out run otherwise
+            password_instructions=PASSWORD_RULE,
         )
+        authenticator.cookie_controller = ServerCookie(services, key)
+        guard_credentials(authenticator.authentication_controller.authentication_model, services)
+        st.session_state[state.AUTHENTICATOR] = authenticator
     return st.session_state[state.AUTHENTICATOR]
 
 
@@ -130,26 +147,28 @@ def _refresh_credentials(authenticator: stauth.Authenticate, store: Conversation
 
 
 def logged_in_coach(services: Services) -> Coach | None:
-    """The coach this browser session is logged in as, read fresh from the users table."""
+    """The coach this browser session is logged in as, if its log-in row is still live.
+
+    Checked on every run: a log-out elsewhere, a password change, "log out everywhere" or a
+    removed account ends the session here at the next run, on any replica.
+    """
     if not st.session_state.get("authentication_status"):
         return None
+    check = LoginSessions(services.db).check(st.session_state.get(state.LOGIN_SESSION))
     authenticator = get_authenticator(services)
-    username = st.session_state.get("username") or ""
-    entry = live_credentials(authenticator)["usernames"].get(username, {})
-    try:
-        if "huddle_user_id" in entry:
-            user = services.store.get_user_by_id(entry["huddle_user_id"])
-        else:
-            user = services.store.get_user(username)
-    except NotFound:
-        # The account was deleted while logged in: end the session.
+    if check is None:
         authenticator.logout(location="unrendered")
         return None
+    if check.renewed_until is not None:
+        authenticator.cookie_controller.write(
+            st.session_state[state.LOGIN_SESSION], check.renewed_until
+        )
+    user = check.user
     return Coach(id=user.id, username=user.username, name=user.name, role=user.role)
 
 
 def log_out(services: Services) -> None:
-    """Log out here and delete the cookie (no rerun: that could drop the cookie change).
+    """End this log-in and delete the cookie (no rerun: that could drop the cookie change).
 
     The address forgets the conversation it named (`?session=`), and the browser
     session which conversations were open, so the next person at this screen sees
@@ -160,66 +179,38 @@ def log_out(services: Services) -> None:
     state.forget_open_sessions()
 
 
-# ------------------------------------------------------- failed log-ins
+def log_out_elsewhere(services: Services, coach: Coach) -> int:
+    """End the coach's other log-ins (other browsers, other devices); how many there were."""
+    keep = st.session_state.get(state.LOGIN_SESSION)
+    return LoginSessions(services.db).end_all(coach.id, keep=keep)
 
 
-def _load_failures(services: Services) -> dict[str, dict[str, float]]:
-    raw = services.store.get_setting(LOGIN_FAILURES_SETTING)
-    try:
-        failures = json.loads(raw) if raw else {}
-    except ValueError:
-        return {}
-    return failures if isinstance(failures, dict) else {}
+# ------------------------------------------------------------- log-in form
 
 
-def _recent(entry: Any, now: float) -> int:
-    """The failures that still count: those within the lockout window of the last one."""
-    if not isinstance(entry, dict) or now - float(entry.get("at", 0)) > LOCKOUT_SECONDS:
-        return 0
-    return int(entry.get("count", 0))
-
-
-def _login_counting_failures(services: Services, authenticator: stauth.Authenticate) -> None:
-    """Render the login form; failures are kept in the settings table, for every replica."""
-    usernames = live_credentials(authenticator)["usernames"]
-    failures = _load_failures(services)
-    now = time.time()
-    before = {}
-    for username, entry in usernames.items():
-        entry["failed_login_attempts"] = before[username] = _recent(failures.get(username), now)
-    try:
-        authenticator.login(
-            location="main",
-            max_login_attempts=MAX_LOGIN_ATTEMPTS,
-            key=LOGIN_FORM,
-            fields={"Form name": "Log in", "Login": "Log in"},
-        )
-    except stauth.LoginError:
-        locked = max(
-            (failures.get(name, {}) for name in usernames if before[name] >= MAX_LOGIN_ATTEMPTS),
-            key=lambda entry: entry.get("at", 0),
-            default={"at": now},
-        )
-        minutes = max(1, math.ceil((locked.get("at", now) + LOCKOUT_SECONDS - now) / 60))
+def _login_form(authenticator: stauth.Authenticate) -> None:
+    """The library's log-in form. A failed attempt, whatever the account, gets one answer; an
+    attempt made too soon after several failures is refused before any password is checked."""
+    st.session_state.pop(state.LOGIN_WAIT, None)
+    authenticator.login(
+        location="main", key=LOGIN_FORM, fields={"Form name": "Log in", "Login": "Log in"}
+    )
+    wait = st.session_state.pop(state.LOGIN_WAIT, None)
+    if wait is not None:
+        seconds = max(1, math.ceil(wait))
         st.error(
-            f"Too many failed log-ins for this account. Try again in {minutes} minute"
-            f"{'s' if minutes != 1 else ''}."
+            "Too many failed log-ins for this username or from this address. "
+            f"Try again in {_duration(seconds)}."
         )
-        return
-    changed = {
-        name: entry.get("failed_login_attempts", 0)
-        for name, entry in usernames.items()
-        if entry.get("failed_login_attempts", 0) != before.get(name, 0)
-    }
-    if changed:
-        for name, count in changed.items():
-            if count:
-                failures[name] = {"count": count, "at": now}
-            else:
-                failures.pop(name, None)
-        services.store.set_setting(LOGIN_FAILURES_SETTING, json.dumps(failures))
-    if st.session_state.get("authentication_status") is False:
+    elif st.session_state.get("authentication_status") is False:
         st.error("The username or password is incorrect.")
+
+
+def _duration(seconds: int) -> str:
+    if seconds < 60:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    minutes = math.ceil(seconds / 60)
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 
 # ------------------------------------------------------------ new accounts
@@ -233,12 +224,12 @@ def _register(
     role: str,
     form_name: str,
     button: str,
-    may_create: Callable[[], str | None],
+    first_account: bool = False,
 ) -> str | None:
     """The library's sign-up form, written to the users table. Returns the new username.
 
-    `may_create` is asked just before writing and returns a sentence when the account must
-    not be created after all; then nothing is kept.
+    `first_account`: the install's first account, which nobody else may be creating at the
+    same moment (core/store.py refuses the second); then nothing of the loser is kept.
     """
     try:
         email, username, name = authenticator.register_user(
@@ -251,18 +242,20 @@ def _register(
             fields={"Form name": form_name, "Register": button},
         )
     except stauth.RegisterError as exc:
-        st.error(str(exc))
+        st.error(USERNAME_RULE if "Username is not valid" in str(exc) else str(exc))
         return None
     if not username:
         return None
     usernames = live_credentials(authenticator)["usernames"]
     entry = usernames[username]
-    refusal = may_create()
     try:
-        if refusal:
-            raise ValidationError(refusal)
         user = services.store.create_user(
-            username, name=name, email=email, password_hash=entry["password"], role=role
+            username,
+            name=name,
+            email=email,
+            password_hash=entry["password"],
+            role=role,
+            first_account=first_account,
         )
     except ValidationError as exc:
         del usernames[username]
@@ -288,11 +281,7 @@ def _first_account_screen(services: Services, authenticator: stauth.Authenticate
             role="admin",
             form_name="Create the first account",
             button="Create account",
-            may_create=lambda: (
-                "Someone has just created the first account; log in, or ask them for one."
-                if services.store.count_users()
-                else None
-            ),
+            first_account=True,
         )
     if created is None:
         return False
@@ -316,7 +305,6 @@ def _registration(services: Services, authenticator: stauth.Authenticate) -> Non
             role="coach",
             form_name="Create an account",
             button="Create account",
-            may_create=lambda: None,
         )
         if created:
             st.success(f"The account **{created}** is ready. Log in with it above.")
@@ -340,15 +328,22 @@ def sign_in_screen(services: Services) -> Coach | None:
             st.session_state["logout"] = True
         if st.session_state.get("authentication_status"):
             return logged_in_coach(services)
-    _, middle, _ = st.columns([1, 2, 1])
-    with middle:
-        if has_users:
-            _brand()
-        elif not _first_account_screen(services, authenticator):
-            return None
-        _login_counting_failures(services, authenticator)
-        if st.session_state.get("authentication_status"):
-            return logged_in_coach(services)
-        if has_users and registration_open(services):
-            _registration(services, authenticator)
-    return None
+    # The screen is cleared as soon as the form logs the coach in, so the page the entry
+    # draws next is all this run shows (no second run is needed to tidy up).
+    screen = st.empty()
+    with screen.container():
+        _, middle, _ = st.columns([1, 2, 1])
+        with middle:
+            if has_users:
+                _brand()
+            elif not _first_account_screen(services, authenticator):
+                return None
+            _login_form(authenticator)
+            coach = None
+            if st.session_state.get("authentication_status"):
+                coach = logged_in_coach(services)
+            elif has_users and registration_open(services):
+                _registration(services, authenticator)
+    if coach is not None:
+        screen.empty()
+    return coach

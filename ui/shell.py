@@ -12,6 +12,9 @@ and runs the page through the login gate like any other run.
 from __future__ import annotations
 
 import contextlib
+import logging
+import os
+import secrets
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -26,11 +29,13 @@ from core.errors import HuddleError, StorageUnavailable
 from ui import auth, state
 from ui.account import account_menu
 from ui.auth import Coach
+from ui.login_session import write_cookies
 from ui.markdown import escape_markdown
 from ui.page_style import page_style
 from ui.services import Services, open_services
 
 PAGES_DIR = Path(__file__).resolve().parent.parent / "pages"
+log = logging.getLogger("huddle")
 
 
 @dataclass(frozen=True)
@@ -103,9 +108,25 @@ def app_services() -> Services:
 
 
 def run_app() -> None:
-    """One run of Huddle: check the database, log the coach in, then show the chosen page."""
+    """One run of Huddle: check the database, log the coach in, then show the chosen page.
+
+    Whatever goes wrong unexpectedly becomes one sentence with an error id, and the whole
+    story goes to the server's log under that id (never to the page). HUDDLE_RAISE_ERRORS=1
+    lets it through instead, for the tests that must see it.
+    """
     with _as_entry_script():
-        _run()
+        try:
+            _run()
+        except Exception:
+            if os.environ.get("HUDDLE_RAISE_ERRORS") == "1":
+                raise
+            error_id = secrets.token_hex(4)
+            log.exception("Unexpected error %s", error_id)
+            st.error(
+                f"Something went wrong here (error {error_id}). Nothing you typed has been "
+                "lost: reload the page to carry on, and if it happens again, give that error "
+                "number to whoever runs Huddle."
+            )
 
 
 @contextlib.contextmanager
@@ -126,6 +147,7 @@ def _as_entry_script() -> Iterator[None]:
 
 def _run() -> None:
     st.set_page_config(page_title="Huddle", page_icon=":material/sports:", layout="wide")
+    write_cookies()  # any a previous run queued and could not write
     try:
         settings = load_settings()
     except ValueError as exc:
@@ -135,6 +157,7 @@ def _run() -> None:
         services = open_services(settings)
         services.db.check()
         coach = _log_in(services)
+        write_cookies()  # a log-in, a log-out or a renewal in this run
     except StorageUnavailable as exc:
         _screen_only(partial(_problem_screen, "Huddle cannot reach its database", str(exc)))
         return

@@ -4,8 +4,11 @@ Huddle keeps little state of its own in the browser session; what a coach sees i
 the database on each run, a reply being written included (core/turns.py, ui/turn.py). The
 keys it owns all start with `huddle_`:
 
-- `huddle_authenticator`  the streamlit-authenticator object, built once per browser session
-  (building it twice in one run raises DuplicateWidgetID for its cookie component).
+- `huddle_authenticator`  the streamlit-authenticator object, built once per browser session,
+  with Huddle's cookie controller and credential check in it (ui/login_session.py).
+- `huddle_login_session`  the raw id of this tab's log-in row, checked every run.
+- `huddle_login_wait`     how long a refused log-in must wait (set by the check, shown once).
+- `huddle_cookie_writes`  cookies queued for the page's script to write.
 - `huddle_open_session`   {kind: session id or None}: the conversation open on the chat page
   ("chat") and on the drill page ("drill"); None is a fresh conversation not stored yet. A kind
   missing from the dict means "open the coach's most recent one".
@@ -49,6 +52,12 @@ from typing import Any, Literal
 import streamlit as st
 
 AUTHENTICATOR = "huddle_authenticator"
+# The raw id of this tab's log-in row (core/login_sessions.py), and how long a refused
+# log-in must wait.
+LOGIN_SESSION = "huddle_login_session"
+LOGIN_WAIT = "huddle_login_wait"
+# Cookies to write in the page (ui/login_session.py).
+COOKIE_WRITES = "huddle_cookie_writes"
 OPEN_SESSION = "huddle_open_session"
 SHOWN_MESSAGES = "huddle_shown_messages"
 FOUND_WINDOW = "huddle_found_window"

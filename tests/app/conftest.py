@@ -31,6 +31,8 @@ def app_url(tmp_path, monkeypatch) -> Iterator[str]:
     monkeypatch.setenv("DATABASE_URL", url)
     for name in _SETTINGS:
         monkeypatch.setenv(name, "")
+    # An unexpected error reaches the test (at.exception) instead of becoming a sentence.
+    monkeypatch.setenv("HUDDLE_RAISE_ERRORS", "1")
     monkeypatch.setattr(ui.services, "OFFLINE_WORD_DELAY_S", 0.0)
     yield url
     # Each test has its own settings, hence its own cached services; let them go.

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import time
 from pathlib import Path
 
 import bcrypt
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
+
+from core.db import Database
+from core.login_sessions import LoginSessions
+from core.store import ConversationStore
+from ui.state import LOGIN_SESSION
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
@@ -28,13 +35,25 @@ def open_app(script: str = APP) -> AppTest:
 
 
 def logged_in_app(username: str, *, session: str | None = None) -> AppTest:
-    """The app as a coach sees it after logging in (the library's state, seeded)."""
+    """The app as a coach sees it after logging in (the library's state and a log-in row,
+    seeded)."""
     at = open_app()
     at.session_state["authentication_status"] = True
     at.session_state["username"] = username
+    at.session_state[LOGIN_SESSION] = start_login(username)
     if session is not None:
         at.query_params["session"] = session
     return at.run()
+
+
+def start_login(username: str) -> str:
+    """A log-in row for this user in the app's database (DATABASE_URL); its raw id."""
+    db = Database(os.environ["DATABASE_URL"])
+    try:
+        user = ConversationStore(db).get_user(username)
+        return LoginSessions(db).start(user.id)[0]
+    finally:
+        db.dispose()
 
 
 def open_page(username: str, page_file: str, /, **params: str | list[str]) -> AppTest:
@@ -59,6 +78,12 @@ def fill_form(at: AppTest, form: str, values: dict[str, str]) -> None:
     boxes = {w.label: w for w in at.text_input if w.form_id == form}
     for label, value in values.items():
         boxes[label].input(value)
+
+
+def cookie_writes(at: AppTest) -> list[str]:
+    """The cookies the run wrote in the page (document.cookie assignments)."""
+    found = re.findall(r'document\.cookie = ("[^"]*")', " ".join(h.value for h in at.get("html")))
+    return [json.loads(cookie) for cookie in found]
 
 
 def has_login_form(at: AppTest) -> bool:

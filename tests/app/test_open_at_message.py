@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from core.models import ChatSession
-from tests.app.driver import chat_bubbles, open_app, page_text, send
+from tests.app.driver import chat_bubbles, open_app, page_text, send, start_login
 from ui.messages import FOUND_KEY, PAGE_SIZE
+from ui.state import LOGIN_SESSION
 
 LENGTH = 120
 FOUND_BADGE = "Found by search"
@@ -28,6 +29,7 @@ def _opened_at(session_id: str, seq: str, username: str = "alice"):
     at = open_app()
     at.session_state["authentication_status"] = True
     at.session_state["username"] = username
+    at.session_state[LOGIN_SESSION] = start_login(username)
     at.query_params["session"] = session_id
     at.query_params["seq"] = seq
     return at.run()

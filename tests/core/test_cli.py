@@ -19,6 +19,8 @@ from sqlalchemy import text
 
 from core.cli import main
 from core.config import PROJECT_ROOT
+from core.login_sessions import LoginSessions
+from core.passwords import password_problem
 from core.store import ConversationStore
 
 WHEN = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
@@ -100,7 +102,7 @@ def test_migrate_twice(cli) -> None:
     for _ in range(2):
         run = cli("migrate")
         assert (run.code, run.err) == (0, "")
-        assert "newest schema (revision 0005)" in run.out
+        assert "newest schema (revision 0006)" in run.out
 
 
 def test_migrate_creates_a_new_sqlite_database(tmp_path, capsys) -> None:
@@ -115,7 +117,9 @@ def test_user_add_and_list(cli, store) -> None:
     assert added.code == 0
     assert "Created coach coach9" in added.out
     assert "cannot log in yet" in added.out
-    admin = cli("user", "add", "boss", "--role", "admin", "--password-stdin", stdin="s3cret-pass\n")
+    admin = cli(
+        "user", "add", "boss", "--role", "admin", "--password-stdin", stdin="Whistle-and-Cones-77\n"
+    )
     assert (admin.code, admin.err) == (0, "")
     assert "cannot log in" not in admin.out
 
@@ -130,7 +134,7 @@ def test_user_add_and_list(cli, store) -> None:
     assert set(users[0]) == {"id", "username", "name", "email", "role", "can_log_in", "created_at"}
     assert "$2b$" not in listed.out  # no password hash ever leaves the database
     stored = store.get_user("boss").password_hash
-    assert bcrypt.checkpw(b"s3cret-pass", stored.encode())
+    assert bcrypt.checkpw(b"Whistle-and-Cones-77", stored.encode())
 
     table = cli("user", "list")
     assert table.out.splitlines()[0].split() == [
@@ -144,11 +148,49 @@ def test_user_add_and_list(cli, store) -> None:
     assert table.out.splitlines()[2].split()[:3] == ["coach9", "coach", "no"]
 
 
-def test_set_password_lets_a_user_log_in(cli, store, coach) -> None:
-    run = cli("user", "set-password", "coach1", stdin="a-long-password\n")
+def test_set_password_lets_a_user_log_in_and_ends_their_log_ins(cli, store, coach) -> None:
+    sessions = LoginSessions(store.db)
+    earlier, _ = sessions.start(coach.id)
+    run = cli("user", "set-password", "COACH1", stdin="Pressing-Trap-Wide-Left\n")
     assert run.code == 0
-    assert bcrypt.checkpw(b"a-long-password", store.get_user("coach1").password_hash.encode())
-    assert "at least 8" in one_error_line(cli("user", "set-password", "coach1", stdin="short\n"))
+    assert "1 log-in ended" in run.out
+    assert bcrypt.checkpw(
+        b"Pressing-Trap-Wide-Left", store.get_user("coach1").password_hash.encode()
+    )
+    assert sessions.check(earlier) is None
+
+
+@pytest.mark.parametrize(
+    ("password", "sentence"),
+    [
+        ("short", "A password needs at least 15 characters; this one has 5."),
+        ("passwordpassword", "That password is too easy to guess"),
+        ("x" * 73, "A password can be at most 72 bytes long"),
+        (" padded-with-a-space-Rondo", "A password cannot begin or end with a space."),
+    ],
+)
+def test_the_web_password_rule_holds_on_the_command_line(cli, store, coach, password, sentence):
+    line = one_error_line(cli("user", "set-password", "coach1", stdin=password + "\n"))
+    assert line.startswith(f"error: {sentence}")
+    assert store.get_user("coach1").password_hash is None
+    assert password_problem(password).startswith(sentence)  # the web's rule, word for word
+
+
+def test_log_out_ends_every_log_in_of_a_user(cli, store, coach) -> None:
+    sessions = LoginSessions(store.db)
+    ids = [sessions.start(coach.id)[0] for _ in range(2)]
+    run = cli("user", "log-out", "coach1")
+    assert (run.code, run.out) == (0, "coach1 is logged out everywhere. 2 log-ins ended.\n")
+    assert all(sessions.check(raw_id) is None for raw_id in ids)
+    assert one_error_line(cli("user", "log-out", "nobody")) == "error: There is no user 'nobody'."
+
+
+def test_usernames_ignore_case_everywhere(cli, store, coach) -> None:
+    line = one_error_line(cli("user", "add", "Coach1"))
+    assert line == "error: The username 'coach1' is already taken."
+    added = cli("user", "add", "Maya.Ok")
+    assert added.code == 0 and "Created coach maya.ok" in added.out
+    assert store.get_user("MAYA.OK").username == "maya.ok"
 
 
 def test_duplicate_user_is_one_error_line(cli, store, coach) -> None:

@@ -3,20 +3,12 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from alembic import command
 
-from core.db import _alembic_config
+from tests.migrating import migrate_to
 
 
 def _message_columns(db) -> set[str]:
     return {column["name"] for column in sa.inspect(db.engine).get_columns("messages")}
-
-
-def _migrate(db, revision: str, *, down: bool) -> None:
-    with db.engine.connect() as connection:
-        step = command.downgrade if down else command.upgrade
-        step(_alembic_config(connection), revision)
-        connection.commit()
 
 
 def test_down_and_up_keeps_messages_and_search(db, store, coach):
@@ -25,14 +17,14 @@ def test_down_and_up_keeps_messages_and_search(db, store, coach):
     store.add_message(coach.id, chat.id, "assistant", "try a rondo", first_token_ms=420)
     assert "first_token_ms" in _message_columns(db)
 
-    _migrate(db, "0002", down=True)
+    migrate_to(db, "0002", down=True)
     assert "first_token_ms" not in _message_columns(db)
     with db.engine.connect() as connection:
         count = connection.execute(sa.text("SELECT count(*) FROM messages")).scalar_one()
         calls = connection.execute(sa.text("SELECT count(*) FROM tool_calls")).scalar_one()
     assert (count, calls) == (2, 0)
 
-    _migrate(db, "head", down=False)
+    migrate_to(db, "head", down=False)
     assert "first_token_ms" in _message_columns(db)
     messages = store.list_messages(coach.id, chat.id)
     # The value measured before the downgrade is gone with its column; old rows read NULL.

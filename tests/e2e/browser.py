@@ -57,9 +57,9 @@ def log_in(page, url: str, username: str, password: str) -> None:
         wait_until_idle(page)
         login = form(page, "Log in")
         try:
-            # While a run redraws the screen (the cookie component reports back after the
-            # first one), the previous run's fields can linger beside the new ones: a strict
-            # locator then finds two, and filling waits for the next quiet moment instead.
+            # While a run redraws the screen, the previous run's fields can linger beside the
+            # new ones: a strict locator then finds two, and filling waits for the next quiet
+            # moment instead.
             login.get_by_label("Username", exact=True).fill(username, timeout=5_000)
             login.get_by_label("Password", exact=True).fill(password, timeout=5_000)
             login.get_by_role("button", name="Log in").click(timeout=5_000)
@@ -67,8 +67,7 @@ def log_in(page, url: str, username: str, password: str) -> None:
         except Error:
             if attempt == 4:
                 raise
-    # The first page after log-in runs twice (the login cookie component reports back);
-    # on a busy two-core machine that can take a while.
+    # On a busy two-core machine the first page after log-in can take a while.
     expect(page.get_by_test_id("stChatInputTextArea")).to_be_enabled(timeout=60_000)
     wait_until_idle(page)
     _wait_for_cookie(page)  # so that a reload or a deep link (a new page load) stays logged in
