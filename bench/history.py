@@ -11,6 +11,7 @@ the run sent, so the report shows where the time goes.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import sys
@@ -29,10 +30,13 @@ from streamlit.testing.v1 import AppTest
 
 from bench.corpus import BenchQuery
 from core.csv_export import csv_bytes, write_csv
+from core.db import Database
 from core.history import HistoryPage, history_page
+from core.login_sessions import LoginSessions
 from core.query import parse_history_query
 from core.session_list import SessionFilter
 from core.store import ConversationStore
+from ui.state import LOGIN_SESSION
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 HISTORY = "pages/history.py"
@@ -236,7 +240,18 @@ def _new_session(username: str) -> AppTest:
         at._bidi_component_manager = _components[0]
     at.session_state["authentication_status"] = True
     at.session_state["username"] = username
+    at.session_state[LOGIN_SESSION] = _login_id(os.environ["DATABASE_URL"], username)
     return at.switch_page(HISTORY)
+
+
+@functools.cache
+def _login_id(database_url: str, username: str) -> str:
+    """One log-in row per coach and database, made once: every run checks it, as a page does."""
+    db = Database(database_url)
+    try:
+        return LoginSessions(db).start(ConversationStore(db).get_user(username).id)[0]
+    finally:
+        db.dispose()
 
 
 def _run(at: AppTest, case: PageCase) -> AppTest:

@@ -37,6 +37,7 @@ from core.login_sessions import LoginSessions
 from core.markdown_export import session_markdown, write_markdown_zip
 from core.passwords import hash_password
 from core.store import ConversationStore
+from core.terminal import TerminalSafe, terminal_safe
 from core.text import clean_text, one_line
 from core.turn_output import write_turn
 
@@ -49,11 +50,11 @@ Command = Callable[[argparse.Namespace, ConversationStore], int]
 
 
 def _say(text: str = "") -> None:
-    print(text, file=sys.stdout)
+    print(terminal_safe(text), file=sys.stdout)
 
 
 def note(text: str) -> None:
-    print(text, file=sys.stderr)
+    print(terminal_safe(text), file=sys.stderr)
 
 
 def fail(sentence: str) -> int:
@@ -93,7 +94,9 @@ def _read_password() -> str:
 def _output(path: str | None, *, binary: bool = False) -> Iterator[IO[Any]]:
     """stdout for None or "-"; otherwise a file that appears whole or not at all."""
     if path in (None, "-"):
-        yield sys.stdout.buffer if binary else sys.stdout
+        # Piped, an export is the data as it is; on a terminal, it cannot steer the terminal.
+        text_out = TerminalSafe(sys.stdout) if sys.stdout.isatty() else sys.stdout
+        yield sys.stdout.buffer if binary else text_out
         sys.stdout.flush()
         return
     target = Path(path)
@@ -388,7 +391,9 @@ def run_chat(args: argparse.Namespace, store: ConversationStore) -> int:
     else:
         session = store.create_session(coach.id, kind=args.kind)
     try:
-        outcome = write_turn(engine.send(coach.id, session.id, args.message), sys.stdout)
+        outcome = write_turn(
+            engine.send(coach.id, session.id, args.message), TerminalSafe(sys.stdout)
+        )
     finally:
         _say(f"session: {session.id}")
     return fail(outcome.message) if isinstance(outcome, TurnError) else 0

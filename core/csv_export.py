@@ -25,6 +25,7 @@ CSV_COLUMNS = (
     "input_tokens",
     "output_tokens",
     "tools",
+    "tool_outputs",
     "tags",
 )
 
@@ -32,12 +33,28 @@ CSV_COLUMNS = (
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
+# Excel keeps at most this many characters in a cell and cuts the rest without a word.
+CELL_LIMIT = 32_767
+
+
 def _text_cell(value: str | None) -> str:
     if not value:
         return ""
     if value.startswith(_FORMULA_STARTS):
-        return "'" + value
+        value = "'" + value
+    if len(value) > CELL_LIMIT:
+        mark = f" […cut: {len(value):,} characters in all; the JSON archive holds them all]"
+        value = value[: CELL_LIMIT - len(mark)] + mark
     return value
+
+
+def _tool_cells(calls: list[tuple[str, str]] | None) -> tuple[str, str]:
+    """The tools column (names) and the tool_outputs column (each call's name and output)."""
+    if not calls:
+        return "", ""
+    names = "; ".join(name for name, _ in calls)
+    outputs = "\n\n".join(f"{name}: {output}" for name, output in calls)
+    return _text_cell(names), _text_cell(outputs)
 
 
 def _page_rows(page: MessagePage, sessions: dict[str, tuple[str, ...]]) -> Iterator[tuple]:
@@ -56,6 +73,7 @@ def _page_rows(page: MessagePage, sessions: dict[str, tuple[str, ...]]) -> Itera
         created_at,
     ) in page.rows:
         chat_id, title, kind, tags = sessions[session_id]
+        tool_names, tool_outputs = _tool_cells(tools.get(message_id))
         # The writer writes None as an empty cell; numbers and the time text
         # (it starts with the year's digits) can never read as a formula.
         yield (
@@ -71,7 +89,8 @@ def _page_rows(page: MessagePage, sessions: dict[str, tuple[str, ...]]) -> Itera
             _text_cell(model),
             input_tokens,
             output_tokens,
-            _text_cell("; ".join(tools[message_id])) if message_id in tools else "",
+            tool_names,
+            tool_outputs,
             tags,
         )
 
@@ -117,8 +136,9 @@ def write_csv(
 
     RFC 4180 quoting (CRLF line ends, so open files with newline=""). Made for
     spreadsheets: any text cell that one would run as a formula (starting with
-    = + - @, tab or carriage return) gets a leading apostrophe. The JSON archive
-    is the lossless format.
+    = + - @, tab or carriage return) gets a leading apostrophe, and a cell longer
+    than Excel keeps (32,767 characters) is cut with a mark that says so. The JSON
+    archive is the lossless format.
     """
     rows = 0
     for text, count in _csv_pages(store, user_id, session_ids, query):

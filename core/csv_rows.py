@@ -39,12 +39,12 @@ class MessagePage:
 
     Each row holds MESSAGE_COLUMNS in that order (by position and by name), then
     `created_at` as the export's time text (core.export_batches.format_time's
-    form). `tools` maps a message id to the names of its tool calls in the
-    order they were made; messages without any are absent.
+    form). `tools` maps a message id to the (name, output) of its tool calls in
+    the order they were made; messages without any are absent.
     """
 
     rows: list[Row[Any]]
-    tools: dict[int, list[str]] = field(default_factory=dict)
+    tools: dict[int, list[tuple[str, str]]] = field(default_factory=dict)
 
 
 def _sessions_per_query() -> int:
@@ -131,7 +131,7 @@ def message_pages(
             query = query.where(or_(Message.session_id != part[0], Message.seq > after_seq))
         with store.db.reading() as session:
             rows = list(session.execute(query.order_by(order, Message.seq).limit(limit)))
-            tools = _tool_names(session, user_id, rows)
+            tools = _tool_calls(session, user_id, rows)
         if rows:
             yield MessagePage(rows, tools)
         if len(rows) < limit:
@@ -139,23 +139,25 @@ def message_pages(
         start, after_seq = position[rows[-1].session_id], rows[-1].seq
 
 
-def _tool_names(session: Session, user_id: int, rows: list[Row[Any]]) -> dict[int, list[str]]:
-    """The names of the tool calls of these messages, one query for the page."""
+def _tool_calls(
+    session: Session, user_id: int, rows: list[Row[Any]]
+) -> dict[int, list[tuple[str, str]]]:
+    """The (name, output) of the tool calls of these messages, one query for the page."""
     if not rows:
         return {}
     owner = {row.id: row.session_id for row in rows}
     # All the calls of the page's sessions: a long session spread over several
     # pages is read again for each, and only this page's messages are kept.
     calls = session.execute(
-        select(ToolCall.message_id, ToolCall.session_id, ToolCall.name)
+        select(ToolCall.message_id, ToolCall.session_id, ToolCall.name, ToolCall.output)
         .where(
             _unindexed(ToolCall.user_id) == user_id,
             ToolCall.session_id.in_(list(dict.fromkeys(owner.values()))),
         )
         .order_by(ToolCall.id)
     )
-    names: dict[int, list[str]] = {}
-    for message_id, session_id, name in calls:
+    found: dict[int, list[tuple[str, str]]] = {}
+    for message_id, session_id, name, output in calls:
         if owner.get(message_id) == session_id:
-            names.setdefault(message_id, []).append(name)
-    return names
+            found.setdefault(message_id, []).append((name, output))
+    return found

@@ -18,6 +18,7 @@ from core.export_batches import (
 )
 from core.models import ChatSession, Drill, ToolCall
 from core.store import ConversationStore
+from core.text import inert_bidi
 
 _FENCE_LINE = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
 _INLINE_SPECIAL = re.compile(r"([\\`*_\[\]<>~])")
@@ -25,7 +26,7 @@ _INLINE_SPECIAL = re.compile(r"([\\`*_\[\]<>~])")
 
 def _inline(text: str) -> str:
     """Text shown as itself inside a Markdown line (a title, a tag), not as markup."""
-    return _INLINE_SPECIAL.sub(r"\\\1", " ".join(text.split()))
+    return _INLINE_SPECIAL.sub(r"\\\1", " ".join(inert_bidi(text).split()))
 
 
 def _fence(text: str, info: str = "") -> str:
@@ -33,6 +34,54 @@ def _fence(text: str, info: str = "") -> str:
     longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
     marker = "`" * max(3, longest + 1)
     return f"{marker}{info}\n{text}\n{marker}\n"
+
+
+_CODE_SPAN = re.compile(r"(`+)(.+?)(?<!`)\1(?!`)")
+
+
+def _inert_html(text: str) -> str:
+    """Text whose HTML shows as text wherever the Markdown is rendered.
+
+    `<` and `&` become entities outside code (fences and inline code show their text as it
+    is already), so `<script>`, `<img onerror=…>` or a stray `</details>` stay words on the
+    page; Markdown itself (emphasis, lists, links) keeps working. Entities inside an indented
+    code block would show as typed: replies fence their code.
+    """
+    if "<" not in text and "&" not in text:
+        return text
+    lines = []
+    opened: str | None = None
+    for line in text.split("\n"):
+        match = _FENCE_LINE.match(line)
+        if opened is not None:
+            marker, rest = match.groups() if match else ("", "")
+            if match and marker[0] == opened[0] and len(marker) >= len(opened) and not rest.strip():
+                opened = None
+            lines.append(line)
+        elif match and not (match.group(1)[0] == "`" and "`" in match.group(2)):
+            opened = match.group(1)
+            lines.append(line)
+        else:
+            lines.append(_inert_outside_spans(line))
+    return "\n".join(lines)
+
+
+def _inert_outside_spans(line: str) -> str:
+    parts, last = [], 0
+    for span in _CODE_SPAN.finditer(line):
+        parts += [_entities(line[last : span.start()]), span.group(0)]
+        last = span.end()
+    parts.append(_entities(line[last:]))
+    return "".join(parts)
+
+
+def _entities(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;")
+
+
+def _shown(text: str) -> str:
+    """A message or drill field as Markdown that renders safely: HTML inert, fences closed."""
+    return _close_open_fence(_inert_html(text))
 
 
 def _close_open_fence(text: str) -> str:
@@ -91,7 +140,7 @@ def _session_markdown(store: ConversationStore, chat: ChatSession) -> Iterator[s
                 continue
             yield f"\n## {message.role.capitalize()} · {human_time(message.created_at)}\n"
             if message.content.strip():
-                yield "\n" + _close_open_fence(message.content.strip("\n")) + "\n"
+                yield "\n" + _shown(message.content.strip("\n")) + "\n"
             if message.status != "complete":
                 reason = f": {_inline(message.error)}" if message.error else ""
                 yield f"\n> *Reply {message.status}{reason}*\n"
@@ -152,9 +201,12 @@ def markdown_bytes(
 
 def _bullets(items: Iterable[str], numbered: bool = False) -> str:
     return "".join(
-        f"{f'{index}.' if numbered else '-'} {item.strip().replace(chr(10), chr(10) + '   ')}\n"
+        f"{f'{index}.' if numbered else '-'} {_shown(item.strip()).replace(NL, NL + '   ')}\n"
         for index, item in enumerate(items, start=1)
     )
+
+
+NL = "\n"
 
 
 def drill_markdown(drill: Drill) -> str:
@@ -173,9 +225,9 @@ def drill_markdown(drill: Drill) -> str:
     if facts:
         parts.append("\n" + " · ".join(facts) + "\n")
     sections = (
-        ("Objective", _close_open_fence(drill.objective.strip())),
+        ("Objective", _shown(drill.objective.strip())),
         ("Equipment", _bullets(drill.equipment)),
-        ("Setup", _close_open_fence(drill.setup.strip())),
+        ("Setup", _shown(drill.setup.strip())),
         ("Steps", _bullets(drill.steps, numbered=True)),
         ("Coaching points", _bullets(drill.coaching_points)),
         ("Progressions", _bullets(drill.progressions)),

@@ -11,6 +11,9 @@ _SPACE = re.compile(r"\s+")
 # Characters that take no room on screen: a message of only these (and spaces) says nothing,
 # and a title made of them is an invisible sidebar row.
 _INVISIBLE = re.compile(r"[\s\u200b-\u200f\u2060-\u2064\ufeff\u00ad\u034f\u180e]+")
+# Bidirectional embeddings, overrides and isolates: a title holding U+202E shows its text (and
+# whatever follows it on the line) backwards. Shown text drops them (inert_bidi).
+_BIDI_CONTROLS = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
 PREVIEW_CHARS = 200
 TITLE_CHARS = 60
 
@@ -18,6 +21,11 @@ TITLE_CHARS = 60
 def count_words(text: str) -> int:
     """Words are runs of letters or digits, with inner apostrophes and hyphens (don't, 4-3-3)."""
     return len(_WORD.findall(text or ""))
+
+
+def inert_bidi(text: str) -> str:
+    """The text without bidi controls, so it cannot reorder what it is shown beside."""
+    return _BIDI_CONTROLS.sub("", text)
 
 
 def one_line(text: str) -> str:

@@ -10,10 +10,12 @@ coach = require_coach()
 services = app_services()
 
 conversation = open_conversation(services, coach, "chat")
+# The turn first: the sidebar's "being written" marks then never show a turn that this page
+# does not follow to its end.
+turn = running_turn(services, coach, conversation)
 session_sidebar(services, coach, conversation)
 conversation_header(services, coach, conversation)
 
-turn = running_turn(services, coach, conversation)
 show_messages(services, coach, conversation, busy=turn is not None)
 if turn is not None:
     follow_turn(services, coach, conversation, turn)

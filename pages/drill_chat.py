@@ -14,10 +14,12 @@ coach = require_coach()
 services = app_services()
 
 conversation = open_conversation(services, coach, "drill")
+# The turn first: the sidebar's "being written" marks then never show a turn that this page
+# does not follow to its end.
+turn = running_turn(services, coach, conversation)
 session_sidebar(services, coach, conversation)
 conversation_header(services, coach, conversation)
 
-turn = running_turn(services, coach, conversation)
 chat_column, drill_column = st.columns([3, 2], gap="large")
 with drill_column:
     drill_panel(services, coach, conversation)

@@ -18,6 +18,7 @@ import streamlit as st
 
 from core.history import HistoryPage, HistoryRow
 from core.search import SearchHit
+from core.text import inert_bidi
 from ui.history_filters import PAGE
 from ui.markdown import escape_markdown
 from ui.shell import page_for_kind
@@ -71,7 +72,7 @@ def _frame(rows: Sequence[HistoryRow], zone: tzinfo, searching: bool) -> pd.Data
         record = {
             "id": session.id,
             "Pinned": "★" if session.pinned else "",
-            "Title": session.title + (" (archived)" if session.archived else ""),
+            "Title": inert_bidi(session.title) + (" (archived)" if session.archived else ""),
             "Kind": KIND_LABELS.get(session.kind, session.kind),
             "Tags": ", ".join(session.tag_names),
             "Messages": session.message_count,

@@ -24,6 +24,8 @@ NEW_LABELS = {"chat": "New chat", "drill": "New drill"}
 LIST_HEADINGS = {"chat": "Your chats", "drill": "Your drill chats"}
 WRITING_ICON = ":material/edit_note:"
 WRITING_HELP = "A reply is being written in this conversation."
+# How often a page re-reads which replies are being written, while the sidebar marks any.
+WATCH_S = 1.0
 
 
 def session_sidebar(services: Services, coach: Coach, conversation: Conversation) -> None:
@@ -63,6 +65,20 @@ def session_sidebar(services: Services, coach: Coach, conversation: Conversation
                 args=(kind, SIDEBAR_PAGE, SIDEBAR_PAGE),
             )
     _open_dialog(services, coach, conversation)
+    # One place in the page either way, so what follows keeps its place when the marks go
+    # (an element that moves is drawn twice for a moment, at its old place and its new).
+    if writing:
+        _watch_writing(services, coach.id, frozenset(writing))
+    else:
+        st.empty()
+
+
+@st.fragment(run_every=WATCH_S)
+def _watch_writing(services: Services, user_id: int, shown: frozenset[str]) -> None:
+    """While the sidebar marks replies being written, rerun the page once any of them ends
+    (or another starts), so no mark stays after its reply is done."""
+    if services.turns.running_sessions(user_id) != shown:
+        st.rerun()
 
 
 def _labels(sessions: list[ChatSession], zone: tzinfo) -> dict[str, str]:
@@ -137,7 +153,8 @@ def _session_row(
         type="secondary" if is_open else "tertiary",
         width="content",
         icon=WRITING_ICON if writing else None,
-        help=WRITING_HELP if writing else (session.preview or None),
+        # A tooltip renders Markdown: the preview is shown as the plain text it is.
+        help=WRITING_HELP if writing else (escape_markdown(session.preview) or None),
         on_click=state.set_open_session,
         args=(conversation.kind, session.id),
     )

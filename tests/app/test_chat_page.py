@@ -354,3 +354,17 @@ def test_conversations_with_the_same_title_are_told_apart(alice, app_store):
     assert labels[first.id].startswith("Rondo ideas · ")
     assert labels[first.id].endswith(" · rondo for u10")
     assert labels[second.id].endswith(" · rondo for u14")
+
+
+def test_a_title_or_preview_cannot_hide_or_turn_text_around(alice, app_store):
+    """The sidebar's tooltip shows the preview as plain text (a tooltip renders Markdown),
+    and bidi controls in a title are dropped wherever it is shown."""
+    session = app_store.create_session(alice.id, title="Rondo \u202eslaiciffo\u202c notes")
+    app_store.add_message(
+        alice.id, session.id, "user", "[click me](javascript:alert(1)) **loud** <b>tag</b>"
+    )
+    at = logged_in_app("alice")
+    row = at.sidebar.button(key=f"huddle_open_{session.id}")
+    assert "\u202e" not in row.label and "slaiciffo" in row.label
+    assert row.help == escape_markdown("[click me](javascript:alert(1)) **loud** <b>tag</b>")
+    assert all("\u202e" not in text for text in page_text(at).splitlines())

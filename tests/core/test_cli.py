@@ -22,6 +22,7 @@ from core.config import PROJECT_ROOT
 from core.login_sessions import LoginSessions
 from core.passwords import password_problem
 from core.store import ConversationStore
+from core.terminal import terminal_safe
 
 WHEN = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 
@@ -656,3 +657,41 @@ def test_python_m_core_exit_codes_and_stderr(sqlite_url) -> None:
     usage = python_m_core("stats", env=env)
     assert usage.returncode == 2
     assert b"the following arguments are required: --user" in usage.stderr
+
+
+def test_what_the_command_line_prints_cannot_steer_the_terminal(cli, store, coach) -> None:
+    """Escape sequences and bidi controls in titles and messages are not printed; an export
+    piped to a file keeps them (it is the data)."""
+    hostile = "\x1b[2J\x1b]0;owned\x07\x1b[31mRondo\x1b[0m \u202eevil\u202c \x07\x08 ideas"
+    chat = store.create_session(coach.id, title=hostile)
+    store.add_message(coach.id, chat.id, "user", f"rondo drill {hostile}")
+    for args in (
+        ("search", "--user", "coach1", "rondo"),
+        ("stats", "--user", "coach1"),
+        ("chat", "--user", "coach1", "--session", chat.id, f"count the words in: {hostile}"),
+    ):
+        run = cli(*args)
+        assert run.code == 0, run.err
+        printed = run.out + run.err
+        assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069]", printed), (
+            args,
+            printed,
+        )
+    assert "Rondo evil  ideas" in cli("search", "--user", "coach1", "rondo").out
+    exported = cli("export", "--user", "coach1", "--format", "json")
+    assert "\\u001b[2J" in exported.out  # the archive keeps the text exactly (JSON-escaped)
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        ("\x1b[2J\x1b[1;31mred\x1b[0m", "red"),
+        ("\x1b]0;window title\x07after", "after"),
+        ("\x1b]8;;https://x.example\x1b\\link\x1b]8;;\x1b\\", "link"),
+        ("tab\tand\nline\rback\x08space\x7f", "tab\tand\nlinebackspace"),
+        ("right\u202eto\u2066left\u2069", "righttoleft"),
+        ("\x9b31mC1", "31mC1"),
+    ],
+)
+def test_terminal_safe(raw: str, shown: str) -> None:
+    assert terminal_safe(raw) == shown

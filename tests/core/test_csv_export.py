@@ -29,7 +29,10 @@ def _reference_cell(value: Any) -> Any:
     if value is None:
         return ""
     if type(value) is str and value.startswith(_FORMULA_STARTS):
-        return "'" + value
+        value = "'" + value
+    if type(value) is str and len(value) > 32_767:
+        mark = f" […cut: {len(value):,} characters in all; the JSON archive holds them all]"
+        value = value[: 32_767 - len(mark)] + mark
     return value
 
 
@@ -66,6 +69,7 @@ def reference_write_csv(
                         message.input_tokens,
                         message.output_tokens,
                         "; ".join(call.name for call in calls),
+                        "\n\n".join(f"{call.name}: {call.output}" for call in calls),
                         tags,
                     )
                 ]
@@ -268,3 +272,54 @@ def test_the_message_query_starts_from_the_sessions_not_the_coach(store, coach, 
             assert "ix_tool_calls_user_name_session" not in plan, plan
             if dialect == "sqlite":  # PostgreSQL may scan a table this small whole
                 assert "(session_id=?)" in plan, plan
+
+
+def test_cells_longer_than_excel_keeps_are_cut_with_a_mark_and_tool_outputs_come_along(
+    store, coach
+):
+    chat = store.create_session(coach.id, title="Long notes")
+    long_text = "pass and move " * 3_000  # 42,000 characters
+    reply = store.add_message(coach.id, chat.id, "assistant", long_text)
+    store.record_tool_call(
+        coach.id,
+        chat.id,
+        message_id=reply.id,
+        tool_use_id="toolu_long",
+        name="search_history",
+        input={"query": "rondo"},
+        output="=" + "x" * 50_000,
+    )
+    store.record_tool_call(
+        coach.id,
+        chat.id,
+        message_id=reply.id,
+        tool_use_id="toolu_short",
+        name="calculator",
+        input={"expression": "2+2"},
+        output="4",
+    )
+    [row] = list(csv.DictReader(io.StringIO(csv_bytes(store, coach.id).decode("utf-8"))))
+    for column in ("content", "tool_outputs"):
+        assert len(row[column]) == 32_767
+    assert row["content"].startswith("pass and move")
+    assert row["content"].endswith(
+        " […cut: 42,000 characters in all; the JSON archive holds them all]"
+    )
+    assert row["tool_outputs"].startswith("search_history: =xxx")
+    assert row["tool_outputs"].endswith("characters in all; the JSON archive holds them all]")
+    assert row["tools"] == "search_history; calculator"
+
+    short = store.create_session(coach.id, title="Short")
+    answer = store.add_message(coach.id, short.id, "assistant", "=SUM(A1)")
+    store.record_tool_call(
+        coach.id,
+        short.id,
+        message_id=answer.id,
+        tool_use_id="toolu_2",
+        name="calculator",
+        input={"expression": "2+2"},
+        output="4",
+    )
+    rows = list(csv.DictReader(io.StringIO(csv_bytes(store, coach.id).decode("utf-8"))))
+    [cells] = [r for r in rows if r["session_title"] == "Short"]
+    assert (cells["content"], cells["tool_outputs"]) == ("'=SUM(A1)", "calculator: 4")

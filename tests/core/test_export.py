@@ -705,9 +705,10 @@ def test_csv_neutralises_formulas_and_quotes_cells(store, coach):
         "done",
     ]
     assert {row[1] for row in rows} == {'\'=HYPERLINK("http://x")'}
-    assert {row[13] for row in rows} == {"'-minus; u12"}
+    assert {row[CSV_COLUMNS.index("tags")] for row in rows} == {"'-minus; u12"}
     last = dict(zip(CSV_COLUMNS, rows[-1], strict=True))
     assert last["tools"] == "calculator; word_count"
+    assert last["tool_outputs"].startswith("calculator: ")
     assert (last["role"], last["seq"], last["model"], last["word_count"]) == (
         "assistant",
         "9",

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from core.engine import STOPPED
 from core.models import ChatTurn, Message
-from tests.e2e.browser import app_store, log_in, wait_until_idle
+from tests.e2e.browser import WRITING_ICON_NAME, app_store, log_in, wait_until_idle
 from tests.e2e.conftest import serve
 from tests.fakes.anthropic_server import FakeAnthropic, TextBlock, ToolUseBlock
 from tests.waiting import until as wait_for
@@ -93,6 +93,19 @@ def send(page, text: str, *, idle: bool = True) -> float:
     return time.monotonic()
 
 
+def reply_started(chromium, url: str, store, username: str):
+    """A new coach, logged in in a browser of their own, whose first reply is being written:
+    (the coach, the browser context, its page)."""
+    from playwright.sync_api import expect
+
+    user = coach(store, username)
+    context, page = new_page(chromium)
+    log_in(page, url, username, PASSWORD)
+    send(page, "Plan a passing warm-up")
+    expect(stop_button(page)).to_be_visible()
+    return user, context, page
+
+
 def stop_button(page):
     return page.get_by_role("button", name="Stop")
 
@@ -139,12 +152,7 @@ def assert_stored_whole(store, user, session_id: str) -> None:
 def test_the_reply_finishes_while_the_coach_is_on_another_page(chromium, slow_app, store):
     from playwright.sync_api import expect
 
-    user = coach(store, "nina")
-    context, page = new_page(chromium)
-    log_in(page, slow_app, "nina", PASSWORD)
-
-    send(page, "Plan a passing warm-up")
-    expect(stop_button(page)).to_be_visible()
+    user, context, page = reply_started(chromium, slow_app, store, "nina")
     page.get_by_role("link", name="History").click()
     expect(page.get_by_role("heading", name="History")).to_be_visible()
     session_id = only_session(store, user)
@@ -158,14 +166,8 @@ def test_the_reply_finishes_while_the_coach_is_on_another_page(chromium, slow_ap
 
 
 def test_the_reply_finishes_across_a_reload(chromium, slow_app, store):
-    from playwright.sync_api import expect
 
-    user = coach(store, "omar")
-    context, page = new_page(chromium)
-    log_in(page, slow_app, "omar", PASSWORD)
-
-    send(page, "Plan a passing warm-up")
-    expect(stop_button(page)).to_be_visible()
+    user, context, page = reply_started(chromium, slow_app, store, "omar")
     page.reload()
     expect_reply(page)
     assert_stored_whole(store, user, only_session(store, user))
@@ -173,14 +175,8 @@ def test_the_reply_finishes_across_a_reload(chromium, slow_app, store):
 
 
 def test_the_reply_finishes_with_the_tab_closed(chromium, slow_app, store):
-    from playwright.sync_api import expect
 
-    user = coach(store, "paula")
-    context, page = new_page(chromium)
-    log_in(page, slow_app, "paula", PASSWORD)
-
-    send(page, "Plan a passing warm-up")
-    expect(stop_button(page)).to_be_visible()
+    user, context, page = reply_started(chromium, slow_app, store, "paula")
     session_id = only_session(store, user)
     page.close()
     until(lambda: turns_of(store, session_id)[0].status != "running", "the turn to end")
@@ -216,11 +212,7 @@ def test_stop_stores_what_arrived(chromium, slow_app, store):
 def test_two_tabs_on_one_conversation_follow_one_turn(chromium, slow_app, store):
     from playwright.sync_api import expect
 
-    user = coach(store, "rosa")
-    context, first = new_page(chromium)
-    log_in(first, slow_app, "rosa", PASSWORD)
-    send(first, "Plan a passing warm-up")
-    expect(stop_button(first)).to_be_visible()
+    user, context, first = reply_started(chromium, slow_app, store, "rosa")
     session_id = only_session(store, user)
 
     second = context.new_page()
@@ -246,6 +238,23 @@ def test_two_tabs_on_one_conversation_follow_one_turn(chromium, slow_app, store)
         ("assistant", REPLY),
     ]
     assert [t.status for t in turns_of(store, session_id)] == ["complete", "complete"]
+    context.close()
+
+
+def test_the_sidebar_marks_a_reply_being_written_until_it_is_done(chromium, slow_app, store):
+    """The coach opens a new chat while a reply is written in the first: the sidebar marks the
+    first conversation, and the mark goes by itself when the reply is done."""
+    from playwright.sync_api import expect
+
+    user, context, page = reply_started(chromium, slow_app, store, "tomas")
+    page.get_by_role("button", name="New chat").click()
+    writing = page.get_by_test_id("stSidebar").get_by_text(WRITING_ICON_NAME, exact=True)
+    expect(writing.first).to_be_visible()
+    session_id = only_session(store, user)
+    assert turns_of(store, session_id)[0].status == "running"
+    until(lambda: turns_of(store, session_id)[0].status == "complete", "the reply")
+    expect(writing).to_have_count(0, timeout=WAIT_S * 1000)
+    assert_stored_whole(store, user, session_id)
     context.close()
 
 
