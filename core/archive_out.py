@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, TextIO
 
 from sqlalchemy import select
@@ -127,6 +127,35 @@ def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+def _open_archive(out: TextIO) -> None:
+    out.write(
+        f'{{"format": {_json(ARCHIVE_FORMAT)}, "version": {ARCHIVE_VERSION}, '
+        f'"exported_at": {_json(format_time(utcnow()))},\n"sessions": ['
+    )
+
+
+def _write_session(out: TextIO, store: ConversationStore, chat: ChatSession, username: str) -> None:
+    """One session with its messages, a batch at a time (the head is written without its
+    closing brace so the messages can follow)."""
+    out.write(_json(_session_head(chat, username))[:-1] + ', "messages": [')
+    first = True
+    for batch in message_batches(store, chat.user_id, chat.id):
+        for message, calls in batch:
+            out.write("\n " if first else ",\n ")
+            out.write(_json(_message_entry(message, calls)))
+            first = False
+    loose = [_tool_call_entry(call) for call in calls_without_message(store, chat.user_id, chat.id)]
+    out.write(f'],\n "tool_calls_without_message": {_json(loose)}}}')
+
+
+def _write_drills(out: TextIO, drills: Iterable[tuple[Drill, str]]) -> None:
+    out.write('\n],\n"drills": [')
+    for index, (drill, username) in enumerate(drills):
+        out.write(",\n" if index else "\n")
+        out.write(_json(_drill_entry(drill, username)))
+    out.write("\n]}")
+
+
 def write_archive(
     store: ConversationStore,
     user_id: int,
@@ -147,10 +176,7 @@ def write_archive(
     # A selection takes the drills its sessions use; a full export takes them all.
     exported: set[str] = set()
     linked_drills: set[str] = set()
-    out.write(
-        f'{{"format": {_json(ARCHIVE_FORMAT)}, "version": {ARCHIVE_VERSION}, '
-        f'"exported_at": {_json(format_time(utcnow()))},\n"sessions": ['
-    )
+    _open_archive(out)
     for chat in selected_sessions(store, user_id, session_ids, query):
         out.write(",\n" if written else "\n")
         written += 1
@@ -158,28 +184,38 @@ def write_archive(
             exported.add(chat.id)
             if chat.drill_id is not None:
                 linked_drills.add(chat.drill_id)
-        # The head object is written without its closing brace so the messages
-        # can follow one batch at a time.
-        out.write(_json(_session_head(chat, username))[:-1] + ', "messages": [')
-        first = True
-        for batch in message_batches(store, user_id, chat.id):
-            for message, calls in batch:
-                out.write("\n " if first else ",\n ")
-                out.write(_json(_message_entry(message, calls)))
-                first = False
-        loose = [_tool_call_entry(call) for call in calls_without_message(store, user_id, chat.id)]
-        out.write(f'],\n "tool_calls_without_message": {_json(loose)}}}')
-    out.write('\n],\n"drills": [')
+        _write_session(out, store, chat, username)
     drills: Iterable[Drill] = (
         pages_in_creation_order(store, Drill, Drill.user_id == user_id)
         if whole
         else _drills_for(store, user_id, exported, linked_drills)
     )
-    for index, drill in enumerate(drills):
-        out.write(",\n" if index else "\n")
-        out.write(_json(_drill_entry(drill, username)))
-    out.write("\n]}\n")
+    _write_drills(out, ((drill, username) for drill in drills))
+    out.write("\n")
     return written
+
+
+def write_every_archive(store: ConversationStore, out: TextIO) -> tuple[int, int]:
+    """Every coach's sessions and drills as one archive (each names its coach), streamed;
+    returns how many sessions and drills it holds. For backups: no selection, no user."""
+    users = {user.id: user.username for user in store.list_users()}
+    sessions = drills = 0
+    _open_archive(out)
+    for user_id, username in users.items():
+        for chat in selected_sessions(store, user_id, None, None):
+            out.write(",\n" if sessions else "\n")
+            sessions += 1
+            _write_session(out, store, chat, username)
+
+    def every_drill() -> Iterator[tuple[Drill, str]]:
+        nonlocal drills
+        for user_id, username in users.items():
+            for drill in pages_in_creation_order(store, Drill, Drill.user_id == user_id):
+                drills += 1
+                yield drill, username
+
+    _write_drills(out, every_drill())
+    return sessions, drills
 
 
 def archive_bytes(

@@ -323,6 +323,14 @@ def _write_rows(
     )
 
 
+def write_rows(
+    store: ConversationStore, session: Session, archive: IncomingArchive
+) -> ImportResult:
+    """Write a validated archive inside the caller's transaction (a restore's), each record
+    to the user it names."""
+    return _write_rows(store, session, archive, None)
+
+
 def write_incoming(
     store: ConversationStore, archive: IncomingArchive, as_user: str | None
 ) -> ImportResult:

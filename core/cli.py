@@ -18,6 +18,7 @@ from typing import Any
 
 from core import demo
 from core.cli_analytics import run_analytics_check, run_analytics_rebuild
+from core.cli_backup import run_backup, run_restore
 from core.cli_commands import (
     PROG,
     Command,
@@ -217,6 +218,24 @@ def _add_analytics(commands: Any, common: argparse.ArgumentParser) -> None:
         action.set_defaults(run=run)
 
 
+def _add_backup(commands: Any, common: argparse.ArgumentParser) -> None:
+    backup = commands.add_parser(
+        "backup", parents=[common], help="write every user's data to one file"
+    )
+    backup.add_argument("path", metavar="PATH")
+    backup.add_argument(
+        "--with-credentials",
+        action="store_true",
+        help="include password hashes and the cookie key (the file is then yours alone)",
+    )
+    backup.set_defaults(run=run_backup)
+    restore = commands.add_parser(
+        "restore", parents=[common], help="load a backup into an empty database"
+    )
+    restore.add_argument("path", metavar="PATH")
+    restore.set_defaults(run=run_restore)
+
+
 def _add_chat(commands: Any, common: argparse.ArgumentParser) -> None:
     command = commands.add_parser(
         "chat",
@@ -242,6 +261,7 @@ COMMANDS: list[Callable[[Any, argparse.ArgumentParser], None]] = [
     _add_stats,
     _add_demo_data,
     _add_analytics,
+    _add_backup,
     _add_chat,
 ]
 

@@ -91,8 +91,9 @@ def _read_password() -> str:
 
 
 @contextlib.contextmanager
-def _output(path: str | None, *, binary: bool = False) -> Iterator[IO[Any]]:
-    """stdout for None or "-"; otherwise a file that appears whole or not at all."""
+def _output(path: str | None, *, binary: bool = False, private: bool = False) -> Iterator[IO[Any]]:
+    """stdout for None or "-"; otherwise a file that appears whole or not at all (readable by
+    its owner alone if `private`)."""
     if path in (None, "-"):
         # Piped, an export is the data as it is; on a terminal, it cannot steer the terminal.
         text_out = TerminalSafe(sys.stdout) if sys.stdout.isatty() else sys.stdout
@@ -111,7 +112,7 @@ def _output(path: str | None, *, binary: bool = False) -> Iterator[IO[Any]]:
         options = {} if binary else {"encoding": "utf-8", "newline": ""}
         with os.fdopen(handle, mode, **options) as out:
             yield out
-        os.chmod(temporary, 0o644)
+        os.chmod(temporary, 0o600 if private else 0o644)
         os.replace(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

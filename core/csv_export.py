@@ -25,8 +25,9 @@ CSV_COLUMNS = (
     "input_tokens",
     "output_tokens",
     "tools",
-    "tool_outputs",
     "tags",
+    # After the design card's columns, so a reader of those by position is not misled.
+    "tool_outputs",
 )
 
 # A spreadsheet runs a cell starting with one of these as a formula.
@@ -90,8 +91,8 @@ def _page_rows(page: MessagePage, sessions: dict[str, tuple[str, ...]]) -> Itera
             input_tokens,
             output_tokens,
             tool_names,
-            tool_outputs,
             tags,
+            tool_outputs,
         )
 
 

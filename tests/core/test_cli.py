@@ -695,3 +695,28 @@ def test_what_the_command_line_prints_cannot_steer_the_terminal(cli, store, coac
 )
 def test_terminal_safe(raw: str, shown: str) -> None:
     assert terminal_safe(raw) == shown
+
+
+def test_backup_and_restore_from_the_command_line(cli, store, coach, tmp_path, capsys) -> None:
+    chat = store.create_session(coach.id, title="Rondo ideas")
+    store.add_message(coach.id, chat.id, "user", "rondo for U10")
+    plain, secret = tmp_path / "plain.json", tmp_path / "secret.json"
+    run = cli("backup", str(plain))
+    assert run.code == 0, run.err
+    assert run.out.startswith("Backed up 1 user, 1 session and 0 drills to ")
+    assert "Without password hashes" in run.out
+    assert cli("backup", str(secret), "--with-credentials").code == 0
+    assert (plain.stat().st_mode & 0o777, secret.stat().st_mode & 0o777) == (0o644, 0o600)
+
+    target = f"sqlite:///{tmp_path / 'restored.db'}"
+    assert main(["migrate", "--database-url", target]) == 0
+    capsys.readouterr()
+    assert main(["restore", str(plain), "--database-url", target]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Restored 1 user, 1 session and 0 drills from ")
+    assert "nobody can log in until given a password" in out
+    assert main(["restore", str(plain), "--database-url", target]) == 1
+    assert "restored into an empty database; this one has 1 user." in capsys.readouterr().err
+    assert one_error_line(cli("restore", str(tmp_path / "missing.json"))) == (
+        f"error: There is no file {tmp_path / 'missing.json'}."
+    )

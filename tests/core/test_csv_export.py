@@ -69,8 +69,8 @@ def reference_write_csv(
                         message.input_tokens,
                         message.output_tokens,
                         "; ".join(call.name for call in calls),
-                        "\n\n".join(f"{call.name}: {call.output}" for call in calls),
                         tags,
+                        "\n\n".join(f"{call.name}: {call.output}" for call in calls),
                     )
                 ]
             )
