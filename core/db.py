@@ -13,7 +13,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.config import PROJECT_ROOT
@@ -46,9 +46,22 @@ def describe_database(url: str) -> str:
     return f"PostgreSQL at {host}{port}/{parsed.database or ''}"
 
 
+def _writable(path: str | None) -> bool:
+    """Whether this process can open the database file for writing now."""
+    if not path or path == ":memory:":
+        return True
+    try:
+        with open(path, "ab"):
+            return True
+    except OSError:
+        return False
+
+
 def _configure_sqlite(engine: Engine) -> None:
+    path = engine.url.database
+
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record) -> None:
+    def _on_connect(dbapi_connection, record) -> None:
         # Let SQLAlchemy's "begin" event decide how each transaction starts.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -57,6 +70,15 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+        # SQLite opens a file it cannot write read-only, and the connection stays so.
+        record.info["read_only_file"] = not _writable(path)
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(_dbapi_connection, record, _proxy) -> None:
+        # Once the file can be written again, a connection opened read-only is replaced, so
+        # the app takes writes again by itself.
+        if record.info.get("read_only_file") and _writable(path):
+            raise DisconnectionError("the database file can be written again")
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
@@ -104,14 +126,26 @@ class Database:
     @contextlib.contextmanager
     def writing(self) -> Iterator[Session]:
         """A write transaction: committed when the block ends, rolled back on error."""
-        with unavailable_as_error(self.url), self._write() as session, session.begin():
+        with self._fresh_after_failure(), self._write() as session, session.begin():
             yield session
 
     @contextlib.contextmanager
     def writing_connection(self) -> Iterator[Connection]:
         """A write transaction on a bare connection, for the hot path that needs no ORM."""
-        with unavailable_as_error(self.url), self._write_engine.begin() as connection:
+        with self._fresh_after_failure(), self._write_engine.begin() as connection:
             yield connection
+
+    @contextlib.contextmanager
+    def _fresh_after_failure(self) -> Iterator[None]:
+        """A write that the database refused (read-only, full, gone) closes the pooled
+        connections, so the next one opens afresh: SQLite keeps a file it opened read-only
+        read-only for the life of the connection, and nothing else needs the old ones."""
+        try:
+            with unavailable_as_error(self.url):
+                yield
+        except StorageUnavailable:
+            self.engine.dispose()
+            raise
 
     def check(self) -> None:
         """Raise StorageUnavailable unless the database answers."""

@@ -112,11 +112,13 @@ def set_open_session(kind: str, session_id: str | None) -> None:
     st.session_state.pop(LINK_PROBLEM, None)  # the coach acted
 
 
-def keep_long_draft(kind: str, text: str) -> None:
-    _mapping(LONG_DRAFT)[kind] = text
+def keep_long_draft(kind: str, text: str, problem: str | None = None) -> None:
+    """Keep a message that could not be sent, to edit and send again: too long (no
+    `problem`), or refused for the `problem` sentence (the database could not store it)."""
+    _mapping(LONG_DRAFT)[kind] = (text, problem)
 
 
-def long_draft(kind: str) -> str | None:
+def long_draft(kind: str) -> tuple[str, str | None] | None:
     return _mapping(LONG_DRAFT).get(kind)
 
 

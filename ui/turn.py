@@ -10,6 +10,8 @@ whole page reruns to show what the database now holds.
 
 from __future__ import annotations
 
+import contextlib
+
 import streamlit as st
 
 from core.errors import HuddleError, NotFound, ValidationError
@@ -37,7 +39,7 @@ def running_turn(services: Services, coach: Coach, conversation: Conversation) -
         return None
     turn = services.turns.running_turn(coach.id, conversation.session_id)
     if turn is None:
-        turn = _send_held(services, coach, conversation.session_id)
+        turn = _send_held(services, coach, conversation.kind, conversation.session_id)
     return turn
 
 
@@ -76,11 +78,12 @@ def _start(services: Services, coach: Coach, kind: str, text: str) -> bool:
     """Start the message's turn in the open conversation; False (and a sentence) if refused."""
     # The conversation open now, not the one open when the box was drawn.
     session_id = state.open_session_id(kind)
+    created: str | None = None
     try:
         services.engine.check_message(text)
         if session_id is None:
             # A fresh conversation is stored with its first message, never empty.
-            session_id = services.store.create_session(
+            session_id = created = services.store.create_session(
                 coach.id, kind=kind, model=services.engine.model.name
             ).id
             state.set_open_session(kind, session_id)
@@ -92,7 +95,13 @@ def _start(services: Services, coach: Coach, kind: str, text: str) -> bool:
         state.notify("warning", str(exc))
         return False
     except HuddleError as exc:
-        state.notify("error", str(exc))
+        # The database could not take it (down, full, read-only): the text stays, to send
+        # again, and a conversation made for it is not left empty.
+        if created is not None:
+            with contextlib.suppress(HuddleError):
+                services.store.delete_session(coach.id, created)
+            state.set_open_session(kind, None)
+        state.keep_long_draft(kind, text, str(exc))
         return False
     # The reply lands at the end of the conversation: show the latest messages.
     state.drop_found_message()
@@ -103,17 +112,24 @@ def _start(services: Services, coach: Coach, kind: str, text: str) -> bool:
 def long_draft(services: Services, coach: Coach, conversation: Conversation) -> None:
     """A message sent over the length limit, kept for the coach to shorten and send."""
     kind = conversation.kind
-    draft = state.long_draft(kind)
-    if draft is None:
+    kept = state.long_draft(kind)
+    if kept is None:
         return
+    draft, problem = kept
     limit = services.settings.max_message_chars
     key = f"huddle_long_draft_{kind}"
     text = st.session_state.get(key, draft)
     with st.container(border=True):
-        st.warning(
-            f"Your message is {len(text):,} characters long; the limit is {limit:,}. "
-            "It is kept here: shorten it, then send it."
-        )
+        if problem is not None:
+            st.error(
+                f"Your message could not be saved. {problem} It is kept here: send it "
+                "again once the database is back."
+            )
+        else:
+            st.warning(
+                f"Your message is {len(text):,} characters long; the limit is {limit:,}. "
+                "It is kept here: shorten it, then send it."
+            )
         st.text_area("Your message", value=draft, key=key, height=200)
         over = len(text) - limit
         st.caption(
@@ -148,7 +164,7 @@ def _send_draft(services: Services, coach: Coach, kind: str, key: str) -> None:
         st.session_state.pop(key, None)
 
 
-def _send_held(services: Services, coach: Coach, session_id: str) -> TurnView | None:
+def _send_held(services: Services, coach: Coach, kind: str, session_id: str) -> TurnView | None:
     """Start the message held while the previous reply was written, if there is one."""
     text = state.take_held_message(session_id)
     if text is None:
@@ -157,8 +173,10 @@ def _send_held(services: Services, coach: Coach, session_id: str) -> TurnView | 
         return services.turns.start(coach.id, session_id, text, zone=browser_timezone_name())
     except TurnBusy:
         state.hold_message(session_id, text)  # another tab started one meanwhile
-    except HuddleError as exc:
+    except (ValidationError, NotFound) as exc:
         state.notify("warning", str(exc))
+    except HuddleError as exc:
+        state.keep_long_draft(kind, text, str(exc))  # the database failed: kept to resend
     return None
 
 

@@ -5,6 +5,7 @@ no "database is locked" (or any other error) reaching a caller."""
 from __future__ import annotations
 
 import multiprocessing
+import sys
 from collections import Counter
 
 from tests import concurrent_writers as writers
@@ -12,7 +13,7 @@ from tests import concurrent_writers as writers
 PROCESSES = 4
 
 
-def test_many_writers_at_once_lose_and_double_nothing(store, coach, database_url):
+def test_many_writers_at_once_lose_and_double_nothing(store, coach, database_url, capsys):
     if store.db.dialect == "sqlite":
         with store.db.engine.connect() as connection:
             assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
@@ -53,3 +54,10 @@ def test_many_writers_at_once_lose_and_double_nothing(store, coach, database_url
     calls = Counter(call.tool_use_id for call in store.list_tool_calls(coach.id, shared.id))
     assert len(calls) == PROCESSES * writers.THREADS * (writers.SHARED // 5)
     assert max(calls.values()) == 1
+    writes = PROCESSES * writers.THREADS * (writers.OWN + writers.SHARED)
+    with capsys.disabled():
+        print(
+            f"\n{PROCESSES} processes x {writers.THREADS} threads: {writes:,} messages, "
+            "each there once",
+            file=sys.stderr,
+        )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+import sys
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -52,8 +53,14 @@ def _corpus(store, coach) -> None:
         store.set_tags(coach.id, chat.id, ["u12"] if index else [])
 
 
-def test_history_searches_never_raise(store, coach):
+def _report(capsys, what: str, count: int) -> None:
+    with capsys.disabled():
+        print(f"\n{what}: {count:,} generated inputs", file=sys.stderr)
+
+
+def test_history_searches_never_raise(store, coach, capsys):
     _corpus(store, coach)
+    tried = []
 
     @FUZZ
     @given(
@@ -66,11 +73,13 @@ def test_history_searches_never_raise(store, coach):
         page=st.integers(min_value=-5, max_value=10**12),
     )
     def search(text: str, sort: str, page: int) -> None:
+        tried.append(text)
         query = parse_history_query(text)
         found = history_page(store, coach.id, query, sort=sort, page=page)
         assert found.total <= 3
 
     search()
+    _report(capsys, "History searches", len(tried))
 
 
 # ------------------------------------------------------------------ archive imports
@@ -130,7 +139,7 @@ def _counts(store) -> tuple[int, ...]:
         )
 
 
-def test_damaged_archives_get_one_sentence_and_change_nothing(store, coach):
+def test_damaged_archives_get_one_sentence_and_change_nothing(store, coach, capsys):
     _corpus(store, coach)
     original = json.loads(archive_bytes(store, coach.id))
     outcomes = {"refused": 0, "imported": 0}
@@ -168,6 +177,7 @@ def test_damaged_archives_get_one_sentence_and_change_nothing(store, coach):
 
     damage()
     assert outcomes["refused"] > 50 and outcomes["imported"] > 0, outcomes
+    _report(capsys, f"Damaged archives ({outcomes['refused']} refused)", sum(outcomes.values()))
 
 
 # ------------------------------------------------------------------ message text
@@ -186,8 +196,9 @@ ACTIVE = re.compile(r"<(script|img|iframe|style|a\b)", re.IGNORECASE)
 RENDER = MarkdownIt("commonmark", {"html": True})
 
 
-def test_any_message_text_is_stored_and_exported_safely(store, coach):
+def test_any_message_text_is_stored_and_exported_safely(store, coach, capsys):
     chat = store.create_session(coach.id, title="Anything goes")
+    tried = []
 
     @FUZZ
     @given(
@@ -197,6 +208,7 @@ def test_any_message_text_is_stored_and_exported_safely(store, coach):
         )
     )
     def store_and_export(text: str) -> None:
+        tried.append(text)
         try:
             store.add_message(coach.id, chat.id, "user", text)
         except ValidationError as exc:
@@ -207,6 +219,7 @@ def test_any_message_text_is_stored_and_exported_safely(store, coach):
         csv_bytes(store, coach.id, session_ids=[chat.id])
 
     store_and_export()
+    _report(capsys, "Message texts", len(tried))
     # Nearly a megabyte of text (the limit is 1,000,000 characters): stored and exported whole.
     big = "rondo " * 160_000
     store.add_message(coach.id, chat.id, "assistant", big)
