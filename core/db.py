@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -47,14 +48,13 @@ def describe_database(url: str) -> str:
 
 
 def _writable(path: str | None) -> bool:
-    """Whether this process can open the database file for writing now."""
-    if not path or path == ":memory:":
+    """Whether this process may write the database file now (its mode, an immutable flag, a
+    read-only mount). Asked with access(2), never by opening the file: closing any
+    descriptor of a SQLite file drops every lock this process holds on it, which lets
+    other connections corrupt it."""
+    if not path or path == ":memory:" or not os.path.exists(path):
         return True
-    try:
-        with open(path, "ab"):
-            return True
-    except OSError:
-        return False
+    return os.access(path, os.W_OK)
 
 
 def _configure_sqlite(engine: Engine) -> None:

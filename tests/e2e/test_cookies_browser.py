@@ -14,10 +14,11 @@ from datetime import timedelta
 
 import pytest
 
-from core.login_sessions import SESSION_IDLE, LoginSessions, sign
+from core.login_sessions import SESSION_IDLE, LoginSessions, sign, unsign
 from core.models import utcnow
 from tests.app.driver import password_hash
 from tests.e2e.browser import app_store, form, log_in, wait_until_idle
+from tests.waiting import until
 from ui.auth import COOKIE_KEY_SETTING, COOKIE_NAME
 
 pytestmark = pytest.mark.e2e
@@ -42,6 +43,8 @@ def _alg_none() -> str:
 
 
 def _cookie_for(case: str, chromium, app_server, store, user) -> str:
+    from playwright.sync_api import expect
+
     key = store.get_setting(COOKIE_KEY_SETTING)
     sessions = LoginSessions(store.db)
     if case == "alg none":
@@ -65,7 +68,9 @@ def _cookie_for(case: str, chromium, app_server, store, user) -> str:
     [copied] = [c["value"] for c in context.cookies() if c["name"] == COOKIE_NAME]
     page.get_by_role("button", name="Cora").click()
     page.get_by_role("button", name="Log out", exact=True).click()
-    wait_until_idle(page)
+    expect(form(page, "Log in")).to_have_count(1)
+    # The log-out has reached the server: the row the cookie names has ended.
+    until(lambda: sessions.check(unsign(copied, key)) is None, "the log-out to be stored")
     context.close()
     return copied
 
