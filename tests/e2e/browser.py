@@ -32,6 +32,24 @@ def wait_until_idle(page) -> None:
     raise AssertionError("the app never stopped running")
 
 
+def create_first_account(page, first: str, last: str, username: str, password: str) -> None:
+    """Fill a fresh install's first-account form and wait for its "ready" sentence."""
+    from playwright.sync_api import expect
+
+    signup = form(page, "Create account")
+    for label, value in {
+        "First name": first,
+        "Last name": last,
+        "Email": f"{username}@example.com",
+        "Username": username,
+        "Password": password,
+        "Repeat password": password,
+    }.items():
+        signup.get_by_label(label, exact=True).fill(value)
+    signup.get_by_role("button", name="Create account").click()
+    expect(page.get_by_text(f"The admin account {username} is ready")).to_be_visible()
+
+
 def wait_for_reply_end(page) -> None:
     """Wait until the page has drawn the open conversation's turn as ended.
 

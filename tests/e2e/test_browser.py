@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.browser import form, wait_for_reply_end, wait_until_idle
+from tests.e2e.browser import create_first_account, form, wait_for_reply_end, wait_until_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -35,18 +35,7 @@ def test_a_coach_chats_reloads_and_builds_a_drill(chromium, fresh_app_server, sc
     wait_until_idle(page)
     # While a run redraws the screen the old heading can linger beside the new one.
     expect(page.get_by_role("heading", name="Welcome to Huddle")).to_have_count(1)
-    signup = form(page, "Create account")
-    for label, value in {
-        "First name": "Maya",
-        "Last name": "Okafor",
-        "Email": "maya@example.com",
-        "Username": "maya",
-        "Password": PASSWORD,
-        "Repeat password": PASSWORD,
-    }.items():
-        signup.get_by_label(label, exact=True).fill(value)
-    signup.get_by_role("button", name="Create account").click()
-    expect(page.get_by_text("The admin account maya is ready")).to_be_visible()
+    create_first_account(page, "Maya", "Okafor", "maya", PASSWORD)
     wait_until_idle(page)
     login = form(page, "Log in")
     login.get_by_label("Username", exact=True).fill("maya")

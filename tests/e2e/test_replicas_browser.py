@@ -10,7 +10,14 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from tests.e2e.browser import app_store, form, log_in, wait_for_reply_end, wait_until_idle
+from tests.e2e.browser import (
+    app_store,
+    create_first_account,
+    form,
+    log_in,
+    wait_for_reply_end,
+    wait_until_idle,
+)
 from tests.e2e.conftest import start_app
 
 pytestmark = pytest.mark.e2e
@@ -44,18 +51,7 @@ def test_two_replicas_share_accounts_messages_and_log_outs(chromium, tmp_path, p
         # The first account, made on A.
         page.goto(replica_a.url)
         wait_until_idle(page)
-        signup = form(page, "Create account")
-        for label, value in {
-            "First name": "Ines",
-            "Last name": "Duarte",
-            "Email": "ines@example.com",
-            "Username": "ines",
-            "Password": PASSWORD,
-            "Repeat password": PASSWORD,
-        }.items():
-            signup.get_by_label(label, exact=True).fill(value)
-        signup.get_by_role("button", name="Create account").click()
-        expect(page.get_by_text("The admin account ines is ready")).to_be_visible()
+        create_first_account(page, "Ines", "Duarte", "ines", PASSWORD)
         assert store.get_user("ines").role == "admin"
 
         # It logs in on B (another browser), and a message is sent there.
