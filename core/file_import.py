@@ -11,7 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
 
-from core.archive_in import parse_json, read_archive_document
+from core.archive_in import (
+    parse_json,
+    read_archive_bytes,
+    read_archive_document,
+    without_cycle_collection,
+)
 from core.archive_rows import ImportResult, IncomingArchive, count_already_there, write_incoming
 from core.errors import ArchiveError
 from core.foreign_import import read_chatgpt, read_claude
@@ -166,6 +171,8 @@ def _read_file(source: Source, *, need_users: bool) -> tuple[str, IncomingArchiv
     data = _read_bytes(source)
     if data.startswith(_ZIP_MAGIC):
         data = _json_in_zip(data)
+    if fast := read_archive_bytes(data, need_users=need_users):
+        return "huddle-archive", fast
     text = _text(data)
     document = _unwrap(parse_json(text, "The file"))
     del data
@@ -189,7 +196,8 @@ def preview_import(
     Without `as_user` (a Huddle archive naming its users) sessions count as already
     there for the users that exist; foreign exports need `as_user` (OwnerNeeded).
     """
-    kind, archive = _read_file(source, need_users=as_user is None)
+    with without_cycle_collection():
+        kind, archive = _read_file(source, need_users=as_user is None)
     return ImportPreview(
         format=kind,
         format_label=FORMAT_LABELS[kind],
@@ -209,5 +217,6 @@ def import_file(store: ConversationStore, source: Source, *, as_user: str | None
     the users it names. Sessions already there are skipped, so importing the same
     file twice adds nothing the second time.
     """
-    _, archive = _read_file(source, need_users=as_user is None)
-    return write_incoming(store, archive, as_user)
+    with without_cycle_collection():
+        _, archive = _read_file(source, need_users=as_user is None)
+        return write_incoming(store, archive, as_user)

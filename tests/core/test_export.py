@@ -562,36 +562,37 @@ def test_a_malformed_archive_writes_nothing(store, coach, case):
         store.get_user("newcoach")
 
 
+# More single-field damage, each with the sentence that names it.
+MALFORMED_FIELDS = [
+    (_set("sessions[0].messages[1].tool_calls[0].is_error", "yes"), "is_error must be true"),
+    (_set("sessions[0].messages[0].input_tokens", -1), "input_tokens must be a whole number"),
+    (_set("sessions[0].messages[0].input_tokens", True), "input_tokens must be a whole number"),
+    (_set("sessions[0].messages[0].content", 42), r"messages\[0\]\.content must be text"),
+    (_set("sessions[0].messages[0].status", "done"), "status must be one of complete"),
+    (_set("sessions[0].messages[0].colour", "red"), "unknown field 'colour'"),
+    (_set("sessions[0].kind", "video"), r"sessions\[0\]\.kind must be one of chat, drill"),
+    (_set("sessions[0].title", "x" * 201), r"sessions\[0\]\.title is longer than 200"),
+    (_set("sessions[0].tags", "u12"), r"sessions\[0\]\.tags must be a list of text"),
+    (_set("sessions[0].tags", ["ok", 7]), r"sessions\[0\]\.tags\[1\] must be text"),
+    (_set("sessions[0].user", "no spaces allowed"), r"sessions\[0\]\.user must be a username"),
+    (_set("sessions[1].id", None), r"sessions\[1\]\.id must be an id"),
+    (_set("drills[0].steps", ["fine", None]), r"drills\[0\]\.steps\[1\] must be text"),
+    (_set("drills[0].duration_min", 15.5), "duration_min must be a whole number"),
+    (_set("sessions", {}), "sessions must be a list"),
+    (_set("sessions[1].messages[0].content", "\ud800"), "half of a surrogate pair"),
+    (
+        lambda archive: json.dumps(archive).replace('"duration_min": 15', '"duration_min": NaN'),
+        "NaN is not a JSON number",
+    ),
+    (lambda archive: "[1, 2]", "must be a JSON object"),
+    (lambda archive: "", "The archive is empty"),
+    (lambda archive: b"\xff\xfe{}", "not UTF-8"),
+]
+
+
 def test_more_malformed_fields_each_get_one_clear_sentence(store, coach):
-    cases = [
-        (_set("sessions[0].messages[1].tool_calls[0].is_error", "yes"), "is_error must be true"),
-        (_set("sessions[0].messages[0].input_tokens", -1), "input_tokens must be a whole number"),
-        (_set("sessions[0].messages[0].input_tokens", True), "input_tokens must be a whole number"),
-        (_set("sessions[0].messages[0].content", 42), r"messages\[0\]\.content must be text"),
-        (_set("sessions[0].messages[0].status", "done"), "status must be one of complete"),
-        (_set("sessions[0].messages[0].colour", "red"), "unknown field 'colour'"),
-        (_set("sessions[0].kind", "video"), r"sessions\[0\]\.kind must be one of chat, drill"),
-        (_set("sessions[0].title", "x" * 201), r"sessions\[0\]\.title is longer than 200"),
-        (_set("sessions[0].tags", "u12"), r"sessions\[0\]\.tags must be a list of text"),
-        (_set("sessions[0].tags", ["ok", 7]), r"sessions\[0\]\.tags\[1\] must be text"),
-        (_set("sessions[0].user", "no spaces allowed"), r"sessions\[0\]\.user must be a username"),
-        (_set("sessions[1].id", None), r"sessions\[1\]\.id must be an id"),
-        (_set("drills[0].steps", ["fine", None]), r"drills\[0\]\.steps\[1\] must be text"),
-        (_set("drills[0].duration_min", 15.5), "duration_min must be a whole number"),
-        (_set("sessions", {}), "sessions must be a list"),
-        (_set("sessions[1].messages[0].content", "\ud800"), "half of a surrogate pair"),
-        (
-            lambda archive: json.dumps(archive).replace(
-                '"duration_min": 15', '"duration_min": NaN'
-            ),
-            "NaN is not a JSON number",
-        ),
-        (lambda archive: "[1, 2]", "must be a JSON object"),
-        (lambda archive: "", "The archive is empty"),
-        (lambda archive: b"\xff\xfe{}", "not UTF-8"),
-    ]
     before = _row_counts(store.db)
-    for change, message in cases:
+    for change, message in MALFORMED_FIELDS:
         with pytest.raises(ArchiveError, match=message):
             import_archive(store, change(_hand_archive()))
     duplicate = _hand_archive()
