@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import text
 
+from bench.archive_pydantic import Archive
 from bench.machine import postgres_cpu_seconds
-from core.archive_in import import_archive
+from core.archive_in import import_archive, without_cycle_collection
 from core.archive_out import write_archive
+from core.archive_schema import DECODER as ARCHIVE_DECODER
 from core.store import ConversationStore
 
 
@@ -41,6 +45,10 @@ class ImportTimings:
     # preparing rows; SQLite's own work too) and the local PostgreSQL server.
     client_cpu_seconds: float
     server_cpu_seconds: float | None
+    # Decoding and validating the archive's bytes against its schema, best of DECODE_RUNS:
+    # msgspec (what Huddle uses) and the same schema as pydantic v2 models.
+    msgspec_seconds: float = 0.0
+    pydantic_seconds: float = 0.0
 
     @property
     def rate(self) -> float:
@@ -118,6 +126,7 @@ def time_import(store: ConversationStore, archive: ArchiveSlice) -> ImportTiming
             f"The import wrote {first.messages_added:,} of {archive.messages:,} messages and "
             f"{again.messages_added:,} on the second run; the benchmark cannot be trusted."
         )
+    data = archive.path.read_bytes()
     return ImportTimings(
         archive,
         import_seconds,
@@ -125,4 +134,21 @@ def time_import(store: ConversationStore, archive: ArchiveSlice) -> ImportTiming
         first.messages_added,
         client_cpu_seconds=client_cpu,
         server_cpu_seconds=server_cpu,
+        msgspec_seconds=_best_decode(lambda: ARCHIVE_DECODER.decode(data)),
+        pydantic_seconds=_best_decode(lambda: Archive.model_validate_json(data)),
     )
+
+
+DECODE_RUNS = 3
+
+
+def _best_decode(decode: Callable[[], object]) -> float:
+    """The fastest of DECODE_RUNS decodes, the cyclic GC paused as the import pauses it."""
+    best = math.inf
+    with without_cycle_collection():
+        for _ in range(DECODE_RUNS):
+            started = time.perf_counter()
+            decoded = decode()
+            best = min(best, time.perf_counter() - started)
+            del decoded
+    return best

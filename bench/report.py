@@ -246,6 +246,11 @@ def render(
                     lambda r: _optional(r.imports.write_rate, "{:,.0f}"),
                 ),
                 ("CPU during the import, s: this process / PostgreSQL server", _cpu),
+                (
+                    "decode and validate the file's bytes by the schema, s: msgspec (used) / "
+                    "pydantic v2",
+                    lambda r: f"{r.imports.msgspec_seconds:.2f} / {r.imports.pydantic_seconds:.2f}",
+                ),
             ],
         ),
         "### Demo data (`core.demo.load_demo_data`: generating and writing the corpus)",

@@ -16,7 +16,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Integer, case, cast, delete, func, insert, literal, literal_column, select
+from sqlalchemy import (
+    Integer,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    literal,
+    literal_column,
+    select,
+    true,
+)
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
 from core.db import Database
@@ -152,41 +165,76 @@ def bucket_expression(dialect: str, column: Any) -> ColumnElement[Any]:
     return builders[dialect](column)
 
 
+def _activity_rows(dialect: str, source: Any) -> Any:
+    """The rollup's activity rows summed from `source`, messages or rows shaped like them."""
+    c = source.c
+    bucket = bucket_expression(dialect, c.created_at).label("bucket")
+
+    def words_of(role: str) -> ColumnElement[int]:
+        return case((c.role == role, c.word_count), else_=0)
+
+    return select(
+        c.user_id,
+        bucket,
+        c.session_id,
+        func.count().label("messages"),
+        func.sum(c.word_count).label("words"),
+        func.sum(words_of("user")).label("user_words"),
+        func.sum(words_of("assistant")).label("assistant_words"),
+        func.sum(func.coalesce(c.input_tokens, 0)).label("input_tokens"),
+        func.sum(func.coalesce(c.output_tokens, 0)).label("output_tokens"),
+    ).group_by(c.user_id, bucket, c.session_id)
+
+
+def _model_rows(dialect: str, source: Any) -> Any:
+    c = source.c
+    bucket = bucket_expression(dialect, c.created_at).label("bucket")
+    model = func.coalesce(c.model, "").label("model")
+    return (
+        select(
+            c.user_id,
+            bucket,
+            c.session_id,
+            model,
+            func.sum(func.coalesce(c.input_tokens, 0)).label("input_tokens"),
+            func.sum(func.coalesce(c.output_tokens, 0)).label("output_tokens"),
+            func.count().label("replies"),
+        )
+        .where(c.input_tokens.is_not(None) | c.output_tokens.is_not(None))
+        .group_by(c.user_id, bucket, c.session_id, model)
+    )
+
+
 def raw_activity_rows(db: Database, user_id: int | None = None) -> Any:
     """The rollup's rows recomputed from the messages (a SELECT, for rebuild and checks)."""
-    bucket = bucket_expression(db.dialect, Message.created_at).label("bucket")
-    sums = [
-        func.count().label("messages"),
-        *(
-            func.sum(getattr(RAW_MESSAGES, name)).label(name)
-            for name in ("words", "user_words", "assistant_words")
-        ),
-        func.sum(func.coalesce(Message.input_tokens, 0)).label("input_tokens"),
-        func.sum(func.coalesce(Message.output_tokens, 0)).label("output_tokens"),
-    ]
-    query = select(Message.user_id, bucket, Message.session_id, *sums).group_by(
-        Message.user_id, bucket, Message.session_id
-    )
+    query = _activity_rows(db.dialect, Message.__table__)
     return query if user_id is None else query.where(Message.user_id == user_id)
 
 
 def raw_model_rows(db: Database, user_id: int | None = None) -> Any:
-    bucket = bucket_expression(db.dialect, Message.created_at).label("bucket")
-    model = func.coalesce(Message.model, "").label("model")
-    query = (
-        select(
-            Message.user_id,
-            bucket,
-            Message.session_id,
-            model,
-            func.sum(func.coalesce(Message.input_tokens, 0)).label("input_tokens"),
-            func.sum(func.coalesce(Message.output_tokens, 0)).label("output_tokens"),
-            func.count().label("replies"),
-        )
-        .where(*RAW_MODELS.conditions)
-        .group_by(Message.user_id, bucket, Message.session_id, model)
-    )
+    query = _model_rows(db.dialect, Message.__table__)
     return query if user_id is None else query.where(Message.user_id == user_id)
+
+
+def add_batch_to_rollup(connection: Connection, batch: Any) -> None:
+    """SQLite: add the sums of a batch of new messages to the rollup, two grouped upserts.
+
+    `batch` is a table of rows shaped like messages (core/bulk.py's staged batch),
+    inserted while `rollup_deferred` held its row, so the per-row trigger stood aside
+    (migration 0007). The sums are the trigger's, bucket by bucket.
+    """
+    for table, rows, sums in (
+        (ActivityRollup.__table__, _activity_rows("sqlite", batch), ACTIVITY_SUMS),
+        (ModelRollup.__table__, _model_rows("sqlite", batch), MODEL_SUMS),
+    ):
+        keys = [column.name for column in table.primary_key.columns]
+        upsert = sqlite_insert(table).from_select([*keys, *sums], rows.where(true()))
+        connection.execute(
+            upsert.on_conflict_do_update(
+                index_elements=keys,
+                set_={name: table.c[name] + upsert.excluded[name] for name in sums},
+            )
+        )
 
 
 @dataclass(frozen=True)

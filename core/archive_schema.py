@@ -153,7 +153,7 @@ class HuddleArchive(Struct, forbid_unknown_fields=True, omit_defaults=True, gc=F
 
 assert ARCHIVE_FORMAT == "huddle-archive" and ARCHIVE_VERSION == 1  # the Literals above
 
-_DECODER = msgspec.json.Decoder(HuddleArchive)
+DECODER = msgspec.json.Decoder(HuddleArchive)
 
 
 class Refused(Exception):
@@ -289,7 +289,7 @@ def decode_archive(data: bytes, *, need_users: bool) -> IncomingArchive:
     or half a surrogate pair arrive only as \\u escapes, which the caller screens for.
     """
     try:
-        document = _DECODER.decode(data.removeprefix(b"\xef\xbb\xbf"))
+        document = DECODER.decode(data.removeprefix(b"\xef\xbb\xbf"))
     except (msgspec.DecodeError, RecursionError) as exc:
         raise Refused from exc
     sessions = [_session(raw, need_users) for raw in document.sessions]

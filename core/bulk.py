@@ -17,11 +17,13 @@ from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any, Protocol
 
-from sqlalchemy import JSON, Column, Table
+from sqlalchemy import JSON, Column, Table, column, table
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import TableClause
 
+from core.analytics_rollup import add_batch_to_rollup
 from core.models import Base, ChatSession, Drill, Message, SessionTag, ToolCall, UTCDateTime
 from core.text import count_words
 
@@ -42,6 +44,11 @@ Convert = Callable[[Any], Any]
 # `messages` (see _SQLiteWriter.insert_messages). A connection's temp schema is
 # its own: no other connection sees it, and the database file is not touched.
 _STAGED_MESSAGES = "temp.huddle_staged_messages"
+
+
+def _staged_table(names: Sequence[str]) -> TableClause:
+    schema, name = _STAGED_MESSAGES.split(".")
+    return table(name, *(column(name) for name in names), schema=schema)
 
 
 def _sqlite_time(value: datetime | None) -> str | None:
@@ -231,8 +238,13 @@ class _SQLiteWriter:
             f"VALUES ({', '.join('?' for _ in plan.names)})",
             list(plan.tuples(rows)),
         )
+        # The rollup's per-row trigger stands aside while rollup_deferred holds a row
+        # (migration 0007); the batch's sums are added below in two grouped upserts.
+        run("INSERT INTO rollup_deferred (id) VALUES (1)")
         # Rowid order is the batch's order, which gives the ids their order.
         run(f"INSERT INTO messages ({names}) SELECT {names} FROM {_STAGED_MESSAGES} ORDER BY rowid")
+        add_batch_to_rollup(self.connection, _staged_table(plan.names))
+        run("DELETE FROM rollup_deferred")
         run(f"DROP TABLE {_STAGED_MESSAGES}")
 
     def insert_tool_calls(self, rows: list[dict[str, Any]]) -> None:
