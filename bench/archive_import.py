@@ -18,6 +18,7 @@ from bench.machine import postgres_cpu_seconds
 from core.archive_in import import_archive, without_cycle_collection
 from core.archive_out import write_archive
 from core.archive_schema import DECODER as ARCHIVE_DECODER
+from core.models import Message
 from core.store import ConversationStore
 
 
@@ -29,6 +30,13 @@ class ArchiveSlice:
     messages: int
     bytes: int
     export_seconds: float
+
+
+@dataclass(frozen=True)
+class CopyStep:
+    what: str
+    seconds: float
+    server_cpu_seconds: float | None
 
 
 @dataclass(frozen=True)
@@ -49,6 +57,13 @@ class ImportTimings:
     # msgspec (what Huddle uses) and the same schema as pydantic v2 models.
     msgspec_seconds: float = 0.0
     pydantic_seconds: float = 0.0
+    # PostgreSQL: the same messages again by plain COPY, parts taken away (copy_steps).
+    copies: tuple[CopyStep, ...] = ()
+
+    @property
+    def copy_rate(self) -> float | None:
+        """What one plain COPY of these messages reaches: one backend's limit."""
+        return self.messages_added / self.copies[0].seconds if self.copies else None
 
     @property
     def rate(self) -> float:
@@ -127,6 +142,7 @@ def time_import(store: ConversationStore, archive: ArchiveSlice) -> ImportTiming
             f"{again.messages_added:,} on the second run; the benchmark cannot be trusted."
         )
     data = archive.path.read_bytes()
+    copies = tuple(copy_steps(store)) if store.db.dialect == "postgresql" else ()
     return ImportTimings(
         archive,
         import_seconds,
@@ -136,6 +152,7 @@ def time_import(store: ConversationStore, archive: ArchiveSlice) -> ImportTiming
         server_cpu_seconds=server_cpu,
         msgspec_seconds=_best_decode(lambda: ARCHIVE_DECODER.decode(data)),
         pydantic_seconds=_best_decode(lambda: Archive.model_validate_json(data)),
+        copies=copies,
     )
 
 
@@ -152,3 +169,61 @@ def _best_decode(decode: Callable[[], object]) -> float:
             best = min(best, time.perf_counter() - started)
             del decoded
     return best
+
+
+# What one COPY of the same messages costs PostgreSQL as parts of `messages` are taken
+# away one by one (each step keeps the removals before it): where the server's time goes.
+COPY_STEPS: list[tuple[str, tuple[str, ...]]] = [
+    ("messages as they are (plain COPY)", ()),
+    (
+        "without the rollup's statement trigger",
+        ("DROP TRIGGER messages_rollup_insert ON messages",),
+    ),
+    (
+        "without the two reply indexes",
+        ("DROP INDEX ix_messages_replies", "DROP INDEX ix_messages_replies_when"),
+    ),
+    ("without the GIN index (user_id, search_vector)", ("DROP INDEX ix_messages_search",)),
+    ("without the generated tsvector column", ("ALTER TABLE messages DROP COLUMN search_vector",)),
+    (
+        "without the two foreign keys",
+        (
+            "ALTER TABLE messages DROP CONSTRAINT messages_session_id_fkey",
+            "ALTER TABLE messages DROP CONSTRAINT messages_user_id_fkey",
+        ),
+    ),
+]
+
+
+def copy_steps(store: ConversationStore) -> list[CopyStep]:
+    """PostgreSQL: the imported messages written again by one plain COPY per step of
+    COPY_STEPS; the first step is what one server backend reaches for these rows.
+
+    The rows are read out in COPY's text form; before each step `messages` is emptied
+    (TRUNCATE, which also empties tool_calls; the sessions stay) and the same bytes are
+    copied back in one transaction, so the client does almost nothing. The scratch
+    database is changed for good: this runs after the import's timings.
+    """
+    names = ", ".join(c.name for c in Message.__table__.columns if c.name != "id")
+    steps = []
+    with store.db.engine.connect() as connection:
+        raw = connection.connection.dbapi_connection
+        read_out = f"COPY (SELECT {names} FROM messages ORDER BY id) TO STDOUT"
+        with raw.cursor() as cursor, cursor.copy(read_out) as out:
+            data = b"".join(bytes(chunk) for chunk in out)
+        for what, changes in COPY_STEPS:
+            with raw.cursor() as cursor:
+                cursor.execute("TRUNCATE messages CASCADE")
+                for change in changes:
+                    cursor.execute(change)
+            raw.commit()
+            server_before = postgres_cpu_seconds()
+            started = time.perf_counter()
+            with raw.cursor() as cursor, cursor.copy(f"COPY messages ({names}) FROM STDIN") as copy:
+                copy.write(data)
+            raw.commit()
+            seconds = time.perf_counter() - started
+            server_after = postgres_cpu_seconds()
+            server = None if None in (server_before, server_after) else server_after - server_before
+            steps.append(CopyStep(what, seconds, server))
+    return steps

@@ -247,12 +247,18 @@ def render(
                 ),
                 ("CPU during the import, s: this process / PostgreSQL server", _cpu),
                 (
+                    "plain COPY of the same messages into `messages`, one backend: messages/s "
+                    "(server CPU s)",
+                    _plain_copy,
+                ),
+                (
                     "decode and validate the file's bytes by the schema, s: msgspec (used) / "
                     "pydantic v2",
                     lambda r: f"{r.imports.msgspec_seconds:.2f} / {r.imports.pydantic_seconds:.2f}",
                 ),
             ],
         ),
+        *copy_steps_table(results),
         "### Demo data (`core.demo.load_demo_data`: generating and writing the corpus)",
         _rows_by_dialect(
             results,
@@ -289,6 +295,41 @@ def machine_table(results: Sequence[DialectResult], machine: Machine) -> str:
 
 def _optional(value: float | None, form: str) -> str:
     return "too small to tell" if value is None else form.format(value)
+
+
+def _plain_copy(result: DialectResult) -> str:
+    imports = result.imports
+    if imports.copy_rate is None:
+        return "(PostgreSQL only)"
+    server = imports.copies[0].server_cpu_seconds
+    shown = "" if server is None else f" ({server:.2f})"
+    share = imports.rate / imports.copy_rate
+    return f"{imports.copy_rate:,.0f}{shown}; the import reaches {share:.0%} of it"
+
+
+def copy_steps_table(results: Sequence[DialectResult]) -> list[str]:
+    """Where PostgreSQL's time goes: one COPY of the import's messages per step."""
+    found = [r for r in results if r.imports is not None and r.imports.copies]
+    if not found:
+        return []
+    imports = found[0].imports
+    lines = [
+        "### Where PostgreSQL's time goes (the import's messages by one plain COPY, parts of "
+        "`messages` taken away one by one)",
+        "",
+        f"{imports.messages_added:,} messages; each step keeps the removals above it.",
+        "",
+        "| `messages` | COPY, s | messages/s | server CPU, s | server CPU per message, µs |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for step in imports.copies:
+        cpu = step.server_cpu_seconds
+        per = "" if cpu is None else f"{cpu / imports.messages_added * 1e6:.0f}"
+        lines.append(
+            f"| {step.what} | {step.seconds:.2f} | {imports.messages_added / step.seconds:,.0f} "
+            f"| {'' if cpu is None else f'{cpu:.2f}'} | {per} |"
+        )
+    return ["\n".join(lines)]
 
 
 def _cpu(result: DialectResult) -> str:
