@@ -11,10 +11,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import column, table, text
 
 from bench.archive_pydantic import Archive
-from bench.machine import postgres_cpu_seconds
+from bench.machine import postgres_cpu_seconds, process_cpu_seconds
+from core.analytics_rollup import add_batch_to_rollup
 from core.archive_in import import_archive, without_cycle_collection
 from core.archive_out import write_archive
 from core.archive_schema import DECODER as ARCHIVE_DECODER
@@ -37,6 +38,7 @@ class CopyStep:
     what: str
     seconds: float
     server_cpu_seconds: float | None
+    sqlite: bool = False
 
 
 @dataclass(frozen=True)
@@ -57,13 +59,16 @@ class ImportTimings:
     # msgspec (what Huddle uses) and the same schema as pydantic v2 models.
     msgspec_seconds: float = 0.0
     pydantic_seconds: float = 0.0
-    # PostgreSQL: the same messages again by plain COPY, parts taken away (copy_steps).
+    # The same messages written again by one statement, parts of `messages` taken away one
+    # by one (copy_steps on PostgreSQL, sqlite_steps on SQLite).
     copies: tuple[CopyStep, ...] = ()
 
     @property
     def copy_rate(self) -> float | None:
-        """What one plain COPY of these messages reaches: one backend's limit."""
-        return self.messages_added / self.copies[0].seconds if self.copies else None
+        """PostgreSQL: what one plain COPY of these messages reaches, one backend's limit."""
+        if not self.copies or self.copies[0].sqlite:
+            return None
+        return self.messages_added / self.copies[0].seconds
 
     @property
     def rate(self) -> float:
@@ -142,7 +147,7 @@ def time_import(store: ConversationStore, archive: ArchiveSlice) -> ImportTiming
             f"{again.messages_added:,} on the second run; the benchmark cannot be trusted."
         )
     data = archive.path.read_bytes()
-    copies = tuple(copy_steps(store)) if store.db.dialect == "postgresql" else ()
+    copies = tuple(copy_steps(store) if store.db.dialect == "postgresql" else sqlite_steps(store))
     return ImportTimings(
         archive,
         import_seconds,
@@ -217,13 +222,76 @@ def copy_steps(store: ConversationStore) -> list[CopyStep]:
                 for change in changes:
                     cursor.execute(change)
             raw.commit()
-            server_before = postgres_cpu_seconds()
+            # The CPU of this connection's own backend, the one process that does the work.
+            server_before = process_cpu_seconds(raw.info.backend_pid)
             started = time.perf_counter()
             with raw.cursor() as cursor, cursor.copy(f"COPY messages ({names}) FROM STDIN") as copy:
                 copy.write(data)
             raw.commit()
             seconds = time.perf_counter() - started
-            server_after = postgres_cpu_seconds()
+            server_after = process_cpu_seconds(raw.info.backend_pid)
             server = None if None in (server_before, server_after) else server_after - server_before
             steps.append(CopyStep(what, seconds, server))
+    return steps
+
+
+# SQLite: the import's own INSERT … SELECT of the same messages from a temp table, with
+# parts of `messages` taken away one by one (each step keeps the removals before it).
+_NO_ROLLUP = "the rollup's two grouped upserts are left out"
+SQLITE_STEPS: list[tuple[str, tuple[str, ...]]] = [
+    ("messages as they are (the import's INSERT … SELECT, rollup per batch)", ()),
+    ("without the rollup's grouped upserts", (_NO_ROLLUP,)),
+    (
+        "without the three reply indexes",
+        (
+            "DROP INDEX ix_messages_replies",
+            "DROP INDEX ix_messages_replies_latency",
+            "DROP INDEX ix_messages_replies_first_token",
+        ),
+    ),
+    ("without the FTS5 index (its trigger)", ("DROP TRIGGER messages_fts_insert",)),
+    ("without the index (user_id, created_at)", ("DROP INDEX ix_messages_user_created",)),
+    ("without the foreign keys (checked)", ("PRAGMA foreign_keys = OFF",)),
+]
+
+
+def sqlite_steps(store: ConversationStore) -> list[CopyStep]:
+    """SQLite: the imported messages inserted again per step of SQLITE_STEPS, each time into
+    an emptied `messages` in one transaction, as core/bulk.py inserts a batch (the rows
+    come from a temp table; the rollup stands aside and gets the batch's sums after).
+    The scratch database is changed for good: this runs after the import's timings."""
+    names = [c.name for c in Message.__table__.columns if c.name != "id"]
+    columns = ", ".join(names)
+    batch = table("keep", *(column(name) for name in names), schema="temp")
+    steps = []
+    with store.db.engine.connect() as connection:
+        run = connection.exec_driver_sql
+        # Emptying the table between steps is not timed; it should not take minutes either.
+        for trigger in ("fts_delete", "fts_update", "rollup_delete", "rollup_update"):
+            run(f"DROP TRIGGER messages_{trigger}")
+        run(f"CREATE TEMP TABLE keep AS SELECT {columns} FROM messages ORDER BY id")
+        run("DELETE FROM tool_calls")
+        connection.commit()
+        rollup = True
+        for what, changes in SQLITE_STEPS:
+            run("DELETE FROM messages")
+            run("INSERT INTO messages_fts (messages_fts) VALUES ('delete-all')")
+            run("DELETE FROM activity_rollup")
+            run("DELETE FROM model_rollup")
+            rollup = rollup and _NO_ROLLUP not in changes
+            for change in changes:
+                if change.startswith("DROP"):
+                    run(change)
+            connection.commit()
+            if "PRAGMA foreign_keys = OFF" in changes:  # only outside a transaction
+                connection.connection.dbapi_connection.execute("PRAGMA foreign_keys = OFF")
+            started = time.perf_counter()
+            run("INSERT INTO rollup_deferred (id) VALUES (1)")
+            run(f"INSERT INTO messages ({columns}) SELECT {columns} FROM temp.keep ORDER BY rowid")
+            if rollup:
+                add_batch_to_rollup(connection, batch)
+            run("DELETE FROM rollup_deferred")
+            connection.commit()
+            steps.append(CopyStep(what, time.perf_counter() - started, None, sqlite=True))
+        connection.connection.dbapi_connection.execute("PRAGMA foreign_keys = ON")
     return steps

@@ -65,6 +65,16 @@ def load_average() -> str:
         return "unknown"
 
 
+def process_cpu_seconds(pid: int) -> float | None:
+    """CPU time used so far by one process of this machine (a server backend), from /proc."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = text[text.rfind(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def postgres_cpu_seconds() -> float | None:
     """CPU time used so far by the PostgreSQL server's processes on this machine.
 
