@@ -2,38 +2,34 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     Integer,
-    Select,
     String,
     bindparam,
-    delete,
-    exists,
-    func,
     insert,
     select,
     update,
 )
-from sqlalchemy.exc import IntegrityError
 
+from core.accounts import FIRST_ACCOUNT_SETTING as FIRST_ACCOUNT_SETTING
+from core.accounts import USERNAME_PATTERN as USERNAME_PATTERN
+from core.accounts import USERNAME_RULE as USERNAME_RULE
+from core.accounts import AccountStore, check_choice
 from core.bulk import write_batch
 from core.db import Database
 from core.drill_store import DrillStore
-from core.errors import NotFound, ValidationError
+from core.errors import NotFound
+from core.message_reads import MessageReads, owned_session
 from core.models import (
     MESSAGE_ROLES,
     MESSAGE_STATUSES,
     SESSION_KINDS,
-    USER_ROLES,
     ChatSession,
     Message,
-    Setting,
     ToolCall,
     User,
     UTCDateTime,
@@ -51,12 +47,6 @@ from core.session_list import clean_tag as clean_tag
 from core.session_list import session_conditions as session_conditions
 from core.text import clean_text, count_words, make_preview
 
-USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{1,63}$")
-USERNAME_RULE = (
-    "A username is 2 to 64 letters, digits, dots, dashes or underscores, starting with a "
-    "letter or digit; capitals count as small letters."
-)
-FIRST_ACCOUNT_SETTING = "first_account"
 MAX_TITLE_CHARS = 200
 MAX_STORED_CHARS = 1_000_000
 
@@ -75,12 +65,6 @@ class BulkBatch:
     messages: list[dict[str, Any]] = field(default_factory=list)
     tool_calls: list[dict[str, Any]] = field(default_factory=list)
     drills: list[dict[str, Any]] = field(default_factory=list)
-
-
-def _check_choice(value: str, choices: Sequence[str], what: str) -> str:
-    if value not in choices:
-        raise ValidationError(f"The {what} must be one of {', '.join(choices)}, not {value!r}.")
-    return value
 
 
 def _clean_title(title: str) -> str:
@@ -120,150 +104,11 @@ _MESSAGE_FIELDS = tuple(
 )
 
 
-def _same_username(username: str):
-    """Usernames match without regard to case (the unique index on lower(username))."""
-    return func.lower(User.username) == username.lower()
-
-
-class ConversationStore(SessionListing, DrillStore):
+class ConversationStore(AccountStore, MessageReads, SessionListing, DrillStore):
     """The only door to the tables. Every by-id call takes the acting user and filters on it."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
-
-    # ----------------------------------------------------------------- users
-
-    def create_user(
-        self,
-        username: str,
-        *,
-        name: str = "",
-        email: str = "",
-        password_hash: str | None = None,
-        role: str = "coach",
-        first_account: bool = False,
-    ) -> User:
-        """A new user. `first_account` makes it the install's first, or refuses: two people
-        creating the first account at once cannot both get it (one transaction, and the
-        primary key of one settings row)."""
-        if not isinstance(username, str) or not USERNAME_PATTERN.match(username):
-            raise ValidationError(USERNAME_RULE)
-        _check_choice(role, USER_ROLES, "role")
-        # One rule everywhere: usernames are lower-case, so Coach1 and coach1 are one name.
-        username = username.lower()
-        name = clean_text(name, what="name", max_chars=200, allow_empty=True).strip()
-        email = clean_text(email, what="email", max_chars=320, allow_empty=True).strip()
-        user = User(
-            username=username,
-            name=name or username,
-            email=email,
-            password_hash=password_hash,
-            role=role,
-            created_at=utcnow(),
-        )
-        try:
-            with self.db.writing() as session:
-                if first_account:
-                    # A row left from accounts since deleted is no claim.
-                    session.execute(
-                        delete(Setting).where(
-                            Setting.key == FIRST_ACCOUNT_SETTING, ~exists().where(User.id > 0)
-                        )
-                    )
-                    session.add(Setting(key=FIRST_ACCOUNT_SETTING, value=username))
-                    session.flush()
-                session.add(user)
-        except IntegrityError as exc:
-            if first_account:
-                raise ValidationError(
-                    "Someone has just created the first account; log in, or ask them for one."
-                ) from exc
-            raise ValidationError(f"The username {username!r} is already taken.") from exc
-        return user
-
-    def get_user(self, username: str) -> User:
-        with self.db.reading() as session:
-            user = session.scalar(select(User).where(_same_username(username)))
-        if user is None:
-            raise NotFound(f"There is no user {username!r}.")
-        return user
-
-    def get_user_by_id(self, user_id: int) -> User:
-        with self.db.reading() as session:
-            user = session.get(User, user_id)
-        if user is None:
-            raise NotFound("That user does not exist.")
-        return user
-
-    def list_users(self) -> list[User]:
-        with self.db.reading() as session:
-            return list(session.scalars(select(User).order_by(User.username)))
-
-    def count_users(self) -> int:
-        with self.db.reading() as session:
-            return session.scalar(select(func.count()).select_from(User)) or 0
-
-    def set_password_hash(self, username: str, password_hash: str) -> None:
-        with self.db.writing() as session:
-            result = session.execute(
-                update(User).where(_same_username(username)).values(password_hash=password_hash)
-            )
-            if result.rowcount == 0:
-                raise NotFound(f"There is no user {username!r}.")
-
-    def update_user(
-        self,
-        user_id: int,
-        *,
-        name: str | None = None,
-        email: str | None = None,
-        role: str | None = None,
-    ) -> User:
-        values: dict[str, Any] = {}
-        if name is not None:
-            values["name"] = clean_text(name, what="name", max_chars=200).strip()
-        if email is not None:
-            values["email"] = clean_text(email, what="email", max_chars=320, allow_empty=True)
-        if role is not None:
-            values["role"] = _check_choice(role, USER_ROLES, "role")
-        with self.db.writing() as session:
-            if values:
-                session.execute(update(User).where(User.id == user_id).values(**values))
-            user = session.get(User, user_id)
-            if user is None:
-                raise NotFound("That user does not exist.")
-            return user
-
-    def delete_user(self, user_id: int) -> None:
-        """Delete a user and everything they own (the database cascades)."""
-        with self.db.writing() as session:
-            result = session.execute(delete(User).where(User.id == user_id))
-            if result.rowcount == 0:
-                raise NotFound("That user does not exist.")
-
-    # -------------------------------------------------------------- settings
-
-    def get_setting(self, key: str) -> str | None:
-        with self.db.reading() as session:
-            return session.scalar(select(Setting.value).where(Setting.key == key))
-
-    def set_setting(self, key: str, value: str) -> None:
-        with self.db.writing() as session:
-            session.merge(Setting(key=key, value=value))
-
-    def get_or_create_setting(self, key: str, make_value) -> str:
-        """Read a setting, creating it once if missing; replicas racing here agree on one value."""
-        existing = self.get_setting(key)
-        if existing is not None:
-            return existing
-        try:
-            with self.db.writing() as session:
-                session.add(Setting(key=key, value=make_value()))
-        except IntegrityError:
-            pass  # another process created it first; theirs wins
-        value = self.get_setting(key)
-        assert value is not None
-        return value
 
     # -------------------------------------------------------------- sessions
 
@@ -277,7 +122,7 @@ class ConversationStore(SessionListing, DrillStore):
         drill_id: str | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> ChatSession:
-        _check_choice(kind, SESSION_KINDS, "session kind")
+        check_choice(kind, SESSION_KINDS, "session kind")
         now = utcnow()
         chat = ChatSession(
             id=new_id(),
@@ -317,11 +162,7 @@ class ConversationStore(SessionListing, DrillStore):
             raise NotFound("That conversation was not found.")
         return chat
 
-    @staticmethod
-    def _owned_session(user_id: int, session_id: str) -> Select[tuple[ChatSession]]:
-        return select(ChatSession).where(
-            ChatSession.id == str(session_id), ChatSession.user_id == user_id
-        )
+    _owned_session = staticmethod(owned_session)
 
     def _update_session(self, user_id: int, session_id: str, **values: Any) -> ChatSession:
         with self.db.writing() as session:
@@ -392,8 +233,8 @@ class ConversationStore(SessionListing, DrillStore):
         created_at: datetime | None = None,
     ) -> Message:
         """Append a message with the next seq, keeping the session's counters in the same write."""
-        _check_choice(role, MESSAGE_ROLES, "role")
-        _check_choice(status, MESSAGE_STATUSES, "status")
+        check_choice(role, MESSAGE_ROLES, "role")
+        check_choice(status, MESSAGE_STATUSES, "status")
         content = clean_text(content, what="message", max_chars=MAX_STORED_CHARS, allow_empty=True)
         message = Message(
             session_id=str(session_id),
@@ -471,7 +312,7 @@ class ConversationStore(SessionListing, DrillStore):
                 if content.strip() and last_seq == message.seq:
                     session_values["preview"] = make_preview(content)
             if status is not None:
-                message.status = _check_choice(status, MESSAGE_STATUSES, "status")
+                message.status = check_choice(status, MESSAGE_STATUSES, "status")
                 message.error = error
             elif error is not None:
                 message.error = error
@@ -491,82 +332,6 @@ class ConversationStore(SessionListing, DrillStore):
                 .values(**session_values)
             )
         return message
-
-    def get_message(self, user_id: int, message_id: int) -> Message:
-        with self.db.reading() as session:
-            message = session.scalar(
-                select(Message).where(Message.id == message_id, Message.user_id == user_id)
-            )
-        if message is None:
-            raise NotFound("That message was not found.")
-        return message
-
-    def list_messages(
-        self,
-        user_id: int,
-        session_id: str,
-        *,
-        limit: int | None = 50,
-        before_seq: int | None = None,
-    ) -> list[Message]:
-        """The latest `limit` messages (before `before_seq` if given), oldest first."""
-        conditions = [Message.session_id == str(session_id), Message.user_id == user_id]
-        if before_seq is not None:
-            conditions.append(Message.seq < before_seq)
-        query = select(Message).where(*conditions).order_by(Message.seq.desc())
-        if limit is not None:
-            query = query.limit(max(1, int(limit)))
-        with self.db.reading() as session:
-            messages = list(session.scalars(query))
-            if not messages and session.scalar(self._owned_session(user_id, session_id)) is None:
-                raise NotFound("That conversation was not found.")
-        messages.reverse()
-        return messages
-
-    def list_messages_from(
-        self, user_id: int, session_id: str, from_seq: int, limit: int = 50
-    ) -> list[Message]:
-        """At most `limit` messages from seq `from_seq` on, oldest first (a window in the middle).
-
-        The counterpart of list_messages(before_seq=) for a view opened at an old message.
-        """
-        query = (
-            select(Message)
-            .where(
-                Message.session_id == str(session_id),
-                Message.user_id == user_id,
-                Message.seq >= int(from_seq),
-            )
-            .order_by(Message.seq)
-            .limit(max(1, int(limit)))
-        )
-        with self.db.reading() as session:
-            messages = list(session.scalars(query))
-            if not messages and session.scalar(self._owned_session(user_id, session_id)) is None:
-                raise NotFound("That conversation was not found.")
-        return messages
-
-    def iter_messages(self, user_id: int, session_id: str, batch: int = 500) -> Iterator[Message]:
-        """Every message of a session in order, fetched a batch at a time."""
-        after = 0
-        while True:
-            with self.db.reading() as session:
-                rows = list(
-                    session.scalars(
-                        select(Message)
-                        .where(
-                            Message.session_id == str(session_id),
-                            Message.user_id == user_id,
-                            Message.seq > after,
-                        )
-                        .order_by(Message.seq)
-                        .limit(batch)
-                    )
-                )
-            yield from rows
-            if len(rows) < batch:
-                return
-            after = rows[-1].seq
 
     # ------------------------------------------------------------ tool calls
 
@@ -613,15 +378,6 @@ class ConversationStore(SessionListing, DrillStore):
                 raise NotFound("That message was not found.")
             session.add(call)
         return call
-
-    def list_tool_calls(
-        self, user_id: int, session_id: str, *, message_ids: Iterable[int] | None = None
-    ) -> list[ToolCall]:
-        conditions = [ToolCall.session_id == str(session_id), ToolCall.user_id == user_id]
-        if message_ids is not None:
-            conditions.append(ToolCall.message_id.in_(list(message_ids)))
-        with self.db.reading() as session:
-            return list(session.scalars(select(ToolCall).where(*conditions).order_by(ToolCall.id)))
 
     # ------------------------------------------------------------- bulk path
 
