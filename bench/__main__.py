@@ -51,23 +51,27 @@ FULL = {
     "langchain_messages": 10_000,
     "markdown_messages": 1_000,
     "compare_runs": 30,
+    "compare_appends": 1_000,
     "turns": 100,
     "writer_messages": 250,
+    "writer_processes": 4,
 }
 QUICK = {
-    "messages": 20_000,
-    "sessions": 400,
+    "messages": 10_000,
+    "sessions": 200,
     "users": 10,
     "runs": 1,
     "appends": 100,
-    "import_messages": 5_000,
+    "import_messages": 2_000,
     "page_runs": 1,
     "csv_messages": 500,
     "langchain_messages": 1_000,
     "markdown_messages": 200,
     "compare_runs": 3,
-    "turns": 10,
+    "compare_appends": 20,
+    "turns": 5,
     "writer_messages": 20,
+    "writer_processes": 2,
 }
 
 
@@ -168,9 +172,10 @@ def main(argv: list[str] | None = None) -> int:
             langchain_messages=args.langchain_messages,
             markdown_messages=args.markdown_messages,
             runs=args.compare_runs,
-            appends=args.appends,
+            appends=args.compare_appends,
             turns=args.turns,
             writer_messages=args.writer_messages,
+            writer_processes=args.writer_processes,
         ),
         one_coach_corpus=not args.quick,
         # One clock for every database, so each gets the same corpus.

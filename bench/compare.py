@@ -35,6 +35,7 @@ class CompareSizes:
     appends: int = 1_000  # appends to the long session, each store in turn
     turns: int = 100  # chat turns against the fake API
     writer_messages: int = 250  # timed appends of each writer, to each target
+    writer_processes: int = 4
 
 
 @dataclass(frozen=True)
@@ -90,5 +91,5 @@ def time_compare(
     _step(dialect, f"{sizes.turns} chat turns against the fake Messages API")
     turns = time_turns(store, user_id, sizes.turns)
     _step(dialect, f"writers at once, {sizes.writer_messages} appends each")
-    writers = time_writers(store, user_id, sizes.writer_messages)
+    writers = time_writers(store, user_id, sizes.writer_messages, sizes.writer_processes)
     return CompareTimings(title, listing, markdown, langchain, turns, writers, notes)

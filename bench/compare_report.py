@@ -255,7 +255,7 @@ def render_compare(
     first = found[0][1]
     blocks = [
         COMPARE_BEGIN_MARK,
-        "## Side by side: LangChain, the session list, exports, the engine, writers at once",
+        "## Side by side results",
         f"Command: `{command}`  \nRun: {started:%Y-%m-%d %H:%M} UTC, "
         f"{seconds / 60:.1f} minutes in all.",
         machine_table(results, machine),

@@ -9,9 +9,9 @@ moment of the machine falls on both. langchain-community is a benchmark-only req
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -26,7 +26,12 @@ _APPEND_TEXT = "What should the second half of Thursday's session look like? Num
 
 def langchain_missing() -> str | None:
     """Why LangChain cannot be measured here, or None when it can."""
-    if importlib.util.find_spec("langchain_community") is None:
+    try:
+        with warnings.catch_warnings():
+            # langchain-community announces its sunset on import; the report names its version.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            import langchain_community.chat_message_histories  # noqa: F401
+    except ImportError:
         return (
             "LangChain was not measured: langchain-community is not installed "
             "(`pip install -r requirements-bench.txt`)."
@@ -73,13 +78,9 @@ def time_langchain(
     store: ConversationStore, user_id: int, session_id: str, runs: int, appends: int
 ) -> LangChainTimings:
     """Copy the session into LangChain's table, then time loads and appends in turn."""
-    import warnings
     from importlib.metadata import version
 
-    with warnings.catch_warnings():
-        # langchain-community announces its sunset on import; the report names its version.
-        warnings.simplefilter("ignore", DeprecationWarning)
-        from langchain_community.chat_message_histories import SQLChatMessageHistory
+    from langchain_community.chat_message_histories import SQLChatMessageHistory
     from langchain_core.messages import HumanMessage
 
     history = SQLChatMessageHistory(

@@ -1,5 +1,6 @@
-"""Writers at once: 8 threads, then 4 processes, appending to their own sessions and to one
-shared session through ConversationStore.add_message, as chat turns of one team do.
+"""Writers at once: 8 threads, then 4 processes (2 in a quick run), appending to their own
+sessions and to one shared session through ConversationStore.add_message, as chat turns of
+one team do.
 
 tests/core/test_concurrency.py proves nothing is lost or doubled under such load (with
 tools running too); this measures it: messages per second over the window in which all
@@ -156,10 +157,12 @@ def _expect(child: subprocess.Popen, what: str) -> str:
     return line
 
 
-def _processes(store: ConversationStore, user_id: int, count: int) -> list[WriterTimings]:
-    """PROCESSES writer processes. Started with `python -m bench.writers`, not multiprocessing:
+def _processes(
+    store: ConversationStore, user_id: int, count: int, processes: int
+) -> list[WriterTimings]:
+    """`processes` writer processes. Started with `python -m bench.writers`, not multiprocessing:
     its spawn would import the parent's main module, bench.__main__ with Streamlit and all."""
-    own = _sessions(store, user_id, "process", PROCESSES)
+    own = _sessions(store, user_id, "process", processes)
     shared = store.create_session(user_id, title="processes' shared").id
     children = [
         subprocess.Popen(
@@ -177,7 +180,7 @@ def _processes(store: ConversationStore, user_id: int, count: int) -> list[Write
             stdout=subprocess.PIPE,
             text=True,
         )
-        for n in range(PROCESSES)
+        for n in range(processes)
     ]
     found = []
     try:
@@ -188,7 +191,7 @@ def _processes(store: ConversationStore, user_id: int, count: int) -> list[Write
                 child.stdin.write("go\n")
                 child.stdin.flush()
             runs = [WriterRun(**json.loads(_expect(child, "figures"))) for child in children]
-            found.append(_combine(f"{PROCESSES} processes", target, runs))
+            found.append(_combine(f"{processes} processes", target, runs))
     finally:
         for child in children:
             child.stdin.close()
@@ -196,9 +199,11 @@ def _processes(store: ConversationStore, user_id: int, count: int) -> list[Write
     return found
 
 
-def time_writers(store: ConversationStore, user_id: int, count: int) -> list[WriterTimings]:
+def time_writers(
+    store: ConversationStore, user_id: int, count: int, processes: int = PROCESSES
+) -> list[WriterTimings]:
     """Threads, then processes, each to separate sessions and to one shared session."""
-    return [*_threads(store, user_id, count), *_processes(store, user_id, count)]
+    return [*_threads(store, user_id, count), *_processes(store, user_id, count, processes)]
 
 
 if __name__ == "__main__":
