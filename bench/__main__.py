@@ -59,7 +59,7 @@ FULL = {
 QUICK = {
     "messages": 10_000,
     "sessions": 200,
-    "users": 10,
+    "users": 5,
     "runs": 1,
     "appends": 100,
     "import_messages": 2_000,
