@@ -209,6 +209,10 @@ def _engine(found: Sequence[Measured]) -> str:
                 lambda t: p50_p95(t.turns.server_first_ms),
             ),
             ("the fake's whole stream, ms p50 / p95", lambda t: p50_p95(t.turns.server_total_ms)),
+            (
+                "SQL statements before the first text / their execute ms (p50)",
+                lambda t: f"{_p50(t.turns.statements):.0f} / {format_ms(_p50(t.turns.sql_ms))}",
+            ),
             ("messages sent in the last turn's context", lambda t: f"{t.turns.context_messages}"),
         ],
     )
@@ -260,8 +264,9 @@ def render_compare(
         f"{seconds / 60:.1f} minutes in all.",
         machine_table(results, machine),
         *notes,
-        f"Coach: coach1, {first.title} ({first.listing.sessions:,} sessions listed), the same "
-        f"on each database. Each read: a few untimed calls, then {len(first.markdown.ms)} timed.",
+        f"Coach: coach1 ({first.title}; the list shows the {first.listing.sessions:,} that are "
+        "not archived), the same on each database. Each read: a few untimed calls, then "
+        f"{len(first.markdown.ms)} timed.",
         "### Compare targets",
         _targets(found),
         "### LangChain's `SQLChatMessageHistory` beside `ConversationStore`, one long session",
@@ -270,7 +275,10 @@ def render_compare(
         _by_dialect(
             found,
             [
-                ("the coach's sessions", lambda t: f"{t.listing.sessions:,}"),
+                (
+                    "the coach's sessions the list shows (not archived)",
+                    lambda t: f"{t.listing.sessions:,}",
+                ),
                 ("`list_sessions`, ms p50 / p95", lambda t: p50_p95(t.listing.sidebar_ms)),
                 ("`history_page`, ms p50 / p95", lambda t: p50_p95(t.listing.history_ms)),
             ],
