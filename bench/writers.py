@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 from core.db import Database
 from core.store import ConversationStore
@@ -179,6 +180,7 @@ def _processes(
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
+            cwd=Path(__file__).resolve().parents[1],  # where `bench` is importable
         )
         for n in range(processes)
     ]
