@@ -7,8 +7,11 @@ one message, and archive import (the foundation part), and the History page's
 script under AppTest, its core call and CSV export, for coach1 of that corpus and
 for one coach holding a corpus of the same size alone (the history part; see
 bench/history.py), and every aggregate of the Analytics page for the busiest
-coach and for all coaches (the analytics part; see bench/analytics.py). `--only`
-runs one part. The report goes to stdout, or with
+coach and for all coaches (the analytics part; see bench/analytics.py), and LangChain's
+chat history beside the store, the session list, Markdown export, the engine's own time
+in a turn and writers at once, for one coach (the compare part; see bench/compare.py).
+`--only` runs one part. --quick measures the one coach's parts on coach1 of the shared
+corpus instead of building a second corpus. The report goes to stdout, or with
 --output into a file: an existing file keeps everything outside the generated
 parts it holds, and a part that is not run keeps its old figures.
 """
@@ -24,6 +27,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.analytics_report import render_analytics
+from bench.compare import CompareSizes
+from bench.compare_report import render_compare
 from bench.corpus import CorpusSize
 from bench.history_report import render_history
 from bench.machine import describe_machine
@@ -43,16 +48,30 @@ FULL = {
     "import_messages": 100_000,
     "page_runs": 5,
     "csv_messages": 100_000,
+    "langchain_messages": 10_000,
+    "markdown_messages": 1_000,
+    "compare_runs": 30,
+    "compare_appends": 1_000,
+    "turns": 100,
+    "writer_messages": 250,
+    "writer_processes": 4,
 }
 QUICK = {
-    "messages": 20_000,
-    "sessions": 400,
-    "users": 10,
+    "messages": 10_000,
+    "sessions": 200,
+    "users": 5,
     "runs": 1,
     "appends": 100,
-    "import_messages": 5_000,
+    "import_messages": 2_000,
     "page_runs": 1,
     "csv_messages": 500,
+    "langchain_messages": 1_000,
+    "markdown_messages": 200,
+    "compare_runs": 3,
+    "compare_appends": 20,
+    "turns": 5,
+    "writer_messages": 20,
+    "writer_processes": 2,
 }
 
 
@@ -69,15 +88,16 @@ def _positive(text: str) -> int:
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m bench",
-        description="Benchmark search, append, import and the History page on SQLite and "
-        "PostgreSQL.",
+        description="Benchmark search, append, import, the History and Analytics pages and "
+        "more, side by side, on SQLite and PostgreSQL.",
     )
     parser.add_argument(
         "--only",
         choices=PARTS,
         help="run one part: foundation (search, append, import), history (the History "
-        "page and CSV export) or analytics (every aggregate of the Analytics page); "
-        "default: all three",
+        "page and CSV export), analytics (every aggregate of the Analytics page) or compare "
+        "(LangChain beside the store, the session list, Markdown export, the engine's own "
+        "time, writers at once); default: all four",
     )
     parser.add_argument(
         "--dialect", choices=(*DIALECTS, "both"), default="both", help="default: both"
@@ -148,6 +168,16 @@ def main(argv: list[str] | None = None) -> int:
         parts=parts,
         page_runs=args.page_runs,
         csv_messages=args.csv_messages,
+        compare=CompareSizes(
+            langchain_messages=args.langchain_messages,
+            markdown_messages=args.markdown_messages,
+            runs=args.compare_runs,
+            appends=args.compare_appends,
+            turns=args.turns,
+            writer_messages=args.writer_messages,
+            writer_processes=args.writer_processes,
+        ),
+        one_coach_corpus=not args.quick,
         # One clock for every database, so each gets the same corpus.
         now=datetime.now(UTC),
     )
@@ -170,6 +200,8 @@ def main(argv: list[str] | None = None) -> int:
         blocks["history"] = render_history(results, machine, command, started, seconds, notes)
     if "analytics" in parts:
         blocks["analytics"] = render_analytics(results, machine, command, started, seconds, notes)
+    if "compare" in parts:
+        blocks["compare"] = render_compare(results, machine, command, started, seconds, notes)
     if args.output is None:
         sys.stdout.write("\n".join(blocks.values()))
         return 0

@@ -157,7 +157,9 @@ def render_history(
         f"(`python -m core demo-data --users 1 --sessions {one.sessions} --messages "
         f"{one.messages}`; {one.tool_calls:,} tool calls), the same on each database."
         if one is not None
-        else ""
+        else f"Corpus: coach1 of the corpus of {first.demo.messages:,} messages in "
+        f"{first.demo.sessions:,} sessions of {first.demo.users} coaches (a quick run: no "
+        "corpus of one coach alone; the CSV export is coach1's)."
     )
     blocks = [
         HISTORY_BEGIN_MARK,

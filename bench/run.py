@@ -1,5 +1,6 @@
-"""One benchmark run on one database: build the corpus, then time search, append and import
-(the foundation part) and the History page (the history part)."""
+"""One benchmark run on one database: build the corpora, then time search, append and import
+(the foundation part), the History page (history), the Analytics page (analytics) and the
+side-by-side measurements of bench/compare.py (compare)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pathlib import Path
 from bench.analytics import AnalyticsTimings, time_analytics
 from bench.append import time_appends
 from bench.archive_import import ImportTimings, export_slice, time_import
+from bench.compare import CompareSizes, CompareTimings, time_compare
 from bench.corpus import (
     BenchQuery,
     CorpusSize,
@@ -28,7 +30,9 @@ from bench.search import QueryTimings, time_queries
 from core.demo import DemoResult
 from core.store import ConversationStore
 
-PARTS = ("foundation", "history", "analytics")
+PARTS = ("foundation", "history", "analytics", "compare")
+# The parts measured on the shared corpus (of --users coaches).
+SHARED_PARTS = ("foundation", "history", "analytics")
 # The History page's coaches: coach1 of the corpus, and a coach who holds a corpus alone.
 ONE_COACH = "one coach"
 SHARED = "coach1 of the corpus"
@@ -46,19 +50,24 @@ class BenchOptions:
     parts: tuple[str, ...] = PARTS
     page_runs: int = 5
     csv_messages: int = 100_000
+    compare: CompareSizes = field(default_factory=CompareSizes)
+    # A corpus of the same size held by one coach (history, compare). Without it (--quick)
+    # those parts measure coach1 of the shared corpus, and one corpus is built, not two.
+    one_coach_corpus: bool = True
 
 
 @dataclass(frozen=True)
 class DialectResult:
     dialect: str
     server: str
-    coaches: int
-    demo: DemoResult
-    settle_seconds: float
     # The query words picked from each corpus (the foundation corpus, ONE_COACH's).
     picked: dict[str, list[BenchQuery]]
     load_before: str
     load_after: str
+    # The shared corpus (None when only the compare part ran, on the one coach's corpus).
+    demo: DemoResult | None = None
+    coaches: int = 0
+    settle_seconds: float = 0.0
     # The foundation part (None when it was not run).
     queries: list[QueryTimings] | None = None
     appends: list[float] | None = None
@@ -68,6 +77,8 @@ class DialectResult:
     one_coach_demo: DemoResult | None = None
     # The analytics part (None when it was not run).
     analytics: AnalyticsTimings | None = None
+    # The compare part (None when it was not run).
+    compare: CompareTimings | None = None
 
 
 def _step(dialect: str, message: str) -> None:
@@ -83,41 +94,20 @@ def run_dialect(
     """Everything measured on one database; `picked` None picks the words from its corpora."""
     picked = dict(picked or {})
     load_before = load_average()
-    with scratch_database(dialect, options.postgres_url, "corpus") as db:
-        store = ConversationStore(db)
-        size = options.size
-        _step(dialect, f"demo-data: {size.messages:,} messages, {size.sessions:,} sessions")
-        demo = build_corpus(store, size, options.seed, options.now)
-        started = time.perf_counter()
-        settle(db)
-        settle_seconds = time.perf_counter() - started
-        if "corpus" not in picked:
-            _step(dialect, "picking the query words from the corpus")
-            picked["corpus"] = pick_queries(db)
-        coaches = coach_ids(db)
-        found = {}
-        if "foundation" in options.parts:
-            found = _foundation(store, coaches, picked["corpus"], options)
-        if "analytics" in options.parts:
-            _step(dialect, "analytics: every aggregate of the page")
-            found["analytics"] = time_analytics(store, options.page_runs, options.now)
-        history = []
-        if "history" in options.parts:
-            history.append(
-                time_corpus(
-                    store, "coach1", SHARED, picked["corpus"], options.page_runs, options.now, None
-                )
-            )
+    parts = set(options.parts)
+    compare_on_shared = "compare" in parts and not options.one_coach_corpus
+    found: dict = {}
+    history = []
+    if parts & set(SHARED_PARTS) or compare_on_shared:
+        found, history = _shared_corpus(dialect, options, picked)
     one_coach_demo = None
-    if "history" in options.parts:
-        one_coach_demo, timings = _one_coach(dialect, options, picked)
-        history.append(timings)
+    if options.one_coach_corpus and parts & {"history", "compare"}:
+        one_coach_demo, timings, compare = _one_coach(dialect, options, picked)
+        history.extend(timings)
+        found["compare"] = compare
     return DialectResult(
         dialect=dialect,
         server=server,
-        coaches=len(coaches),
-        demo=demo,
-        settle_seconds=settle_seconds,
         picked=picked,
         load_before=load_before,
         load_after=load_average(),
@@ -125,6 +115,43 @@ def run_dialect(
         one_coach_demo=one_coach_demo,
         **found,
     )
+
+
+def _shared_corpus(
+    dialect: str, options: BenchOptions, picked: dict[str, list[BenchQuery]]
+) -> tuple[dict, list[CorpusTimings]]:
+    """The corpus of --users coaches and every part measured on it: DialectResult's fields."""
+    with scratch_database(dialect, options.postgres_url, "corpus") as db:
+        store = ConversationStore(db)
+        size = options.size
+        _step(dialect, f"demo-data: {size.messages:,} messages, {size.sessions:,} sessions")
+        demo = build_corpus(store, size, options.seed, options.now)
+        started = time.perf_counter()
+        settle(db)
+        found: dict = {"demo": demo, "settle_seconds": time.perf_counter() - started}
+        if "corpus" not in picked and {"foundation", "history"} & set(options.parts):
+            _step(dialect, "picking the query words from the corpus")
+            picked["corpus"] = pick_queries(db)
+        coaches = coach_ids(db)
+        found["coaches"] = len(coaches)
+        if "foundation" in options.parts:
+            found.update(_foundation(store, coaches, picked["corpus"], options))
+        if "analytics" in options.parts:
+            _step(dialect, "analytics: every aggregate of the page")
+            found["analytics"] = time_analytics(store, options.page_runs, options.now)
+        history = []
+        if "history" in options.parts:
+            # Without a corpus of its own, the one coach's CSV export is coach1's.
+            csv = None if options.one_coach_corpus else options.csv_messages
+            history.append(
+                time_corpus(
+                    store, "coach1", SHARED, picked["corpus"], options.page_runs, options.now, csv
+                )
+            )
+        if "compare" in options.parts and not options.one_coach_corpus:
+            # Last: it adds sessions and messages to the corpus.
+            found["compare"] = time_compare(store, SHARED, options.compare, options.now)
+    return found, history
 
 
 def _foundation(
@@ -150,23 +177,31 @@ def _foundation(
 
 def _one_coach(
     dialect: str, options: BenchOptions, picked: dict[str, list[BenchQuery]]
-) -> tuple[DemoResult, CorpusTimings]:
-    """A corpus of the same size held by one coach (demo-data --users 1), and its page."""
+) -> tuple[DemoResult, list[CorpusTimings], CompareTimings | None]:
+    """A corpus of the same size held by one coach (demo-data --users 1): its History page
+    (history) and the compare part's measurements (compare), as asked."""
     size = CorpusSize(users=1, sessions=options.size.sessions, messages=options.size.messages)
+    title = f"{ONE_COACH} with {size.sessions:,} sessions"
+    history, compare = [], None
     with scratch_database(dialect, options.postgres_url, "onecoach") as db:
         store = ConversationStore(db)
         _step(dialect, f"demo-data for one coach: {size.messages:,} messages, {size.sessions:,}")
         demo = build_corpus(store, size, options.seed, options.now)
         settle(db)
-        if ONE_COACH not in picked:
-            picked[ONE_COACH] = pick_queries(db)
-        timings = time_corpus(
-            store,
-            "coach1",
-            f"{ONE_COACH} with {size.sessions:,} sessions",
-            picked[ONE_COACH],
-            options.page_runs,
-            options.now,
-            options.csv_messages,
-        )
-    return demo, timings
+        if "history" in options.parts:
+            if ONE_COACH not in picked:
+                picked[ONE_COACH] = pick_queries(db)
+            history.append(
+                time_corpus(
+                    store,
+                    "coach1",
+                    title,
+                    picked[ONE_COACH],
+                    options.page_runs,
+                    options.now,
+                    options.csv_messages,
+                )
+            )
+        if "compare" in options.parts:
+            compare = time_compare(store, title, options.compare, options.now)
+    return demo, history, compare

@@ -37,7 +37,7 @@ import sys
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Literal, Self
@@ -144,6 +144,12 @@ class RecordedRequest:
     path: str
     headers: dict[str, str]
     body: Any
+    # perf_counter() when the handler had read the request, and, for a streamed reply, when
+    # its first text delta and its last byte were written: the fake's own time, which the
+    # benchmark subtracts from a turn's (bench/engine_overhead.py).
+    received: float = field(default_factory=time.perf_counter)
+    first_text_sent: float | None = None
+    finished: float | None = None
 
 
 def _error_body(error_type: str, message: str) -> dict[str, Any]:
@@ -309,6 +315,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_events(
                 _reply_events(scripted, message_id=message_id, model=model),
                 scripted.first_event_delay,
+                request,
             )
         elif not streaming:
             message = f"FakeAnthropic: the scripted {scripted.kind} fault needs a streaming request"
@@ -343,17 +350,23 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("connection", "close")
         self.end_headers()
 
-    def _send_events(self, events: list[Event], first_event_delay: float = 0.0) -> None:
+    def _send_events(
+        self, events: list[Event], first_event_delay: float, request: RecordedRequest
+    ) -> None:
         self._start_event_stream(chunked=True)
         # Headers first, like the real API: the SDK's request has returned, the model is
         # still thinking.
         time.sleep(first_event_delay)
-        for event in events:
-            self.wfile.write(_chunk(_encode_event(event)))
+        stamps: dict[str, float] = {}
+        for name, data in events:
+            self.wfile.write(_chunk(_encode_event((name, data))))
+            if data.get("delta", {}).get("type") == "text_delta":
+                stamps.setdefault("first_text_sent", time.perf_counter())
             if self.server.fake.event_delay:
                 self.wfile.flush()
                 time.sleep(self.server.fake.event_delay)
         self.wfile.write(b"0\r\n\r\n")
+        self.server.fake.stamp(request, **stamps, finished=time.perf_counter())
 
     def _send_fault(self, fault: StreamFault, events: list[Event]) -> None:
         if fault.kind == "drop":
@@ -392,6 +405,10 @@ class _Server(ThreadingHTTPServer):
         self.server_name, self.server_port = str(host), int(port)
 
     def process_request(self, request: Any, client_address: Any) -> None:
+        # Each event is its own small write: without TCP_NODELAY, Nagle's algorithm holds the
+        # second one until the client's delayed ACK (40 ms on Linux), a wait the real API's
+        # servers do not add and that would be counted as Huddle's time.
+        request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         # ThreadingMixIn does not keep daemon threads for server_close() to join, so keep them here.
         thread = threading.Thread(
             target=self.process_request_thread,
@@ -643,6 +660,11 @@ class FakeAnthropic:
             "script one with add_text(), add_tool_use(), add_reply() or add_status()"
         )
         return StatusError(500, _error_body("api_error", message), {"x-should-retry": "false"})
+
+    def stamp(self, request: RecordedRequest, **times: float) -> None:
+        """Put the stream's times on its recorded request (see RecordedRequest)."""
+        with self._lock:
+            self._log[self._log.index(request)] = replace(request, **times)
 
     def _push(self, scripted: Scripted) -> None:
         with self._lock:
