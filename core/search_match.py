@@ -6,6 +6,7 @@ of its own syntax, PostgreSQL as bound values of phraseto_tsquery().
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from core.query import STOP_WORDS, ParsedQuery, Term
@@ -70,6 +71,34 @@ def fts5_match(query: ParsedQuery, user_id: int) -> str:
         excluded = " OR ".join(_fts5_term(term) for term in query.excluded)
         expression = f"{expression} NOT content : ({excluded})"
     return expression
+
+
+# Words FTS5's unicode61 tokenizer surely reads as one token each: the coach
+# index cannot take a phrase (detail='none'), so anything else keeps a query
+# off it.
+_PLAIN_WORD = re.compile(r"[a-z0-9]+")
+
+
+def fts5_candidates(query: ParsedQuery) -> str | None:
+    """A MATCH expression for the coach index (messages_coach_fts) finding every message
+    the query matches, and maybe more; None when the query has a word it cannot hold.
+
+    It asks for the words each term needs, in any order and place, and leaves
+    the excluded terms out: each phrase, NEAR and NOT of fts5_match only takes
+    messages away from what it finds. Porter stemming applies to both indexes
+    alike, so a word finds the same messages in each.
+    """
+    words = [word for group in query.required for term in group for word in term.words]
+    if not all(_PLAIN_WORD.fullmatch(word) for word in words):
+        return None
+    return " AND ".join(
+        "("
+        + " OR ".join(
+            "(" + " AND ".join(_fts5_string(word) for word in term.words) + ")" for term in group
+        )
+        + ")"
+        for group in query.required
+    )
 
 
 # ------------------------------------------------------- PostgreSQL tsquery
