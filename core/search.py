@@ -51,7 +51,7 @@ from core.query import STOP_WORDS as STOP_WORDS
 from core.query import ParsedQuery as ParsedQuery
 from core.query import Term as Term
 from core.query import parse_query as parse_query
-from core.search_match import fts5_candidates
+from core.search_match import fts5_candidates, fts5_content_match
 from core.search_match import fts5_match as fts5_match
 from core.search_match import tsquery_sql as tsquery_sql
 
@@ -214,8 +214,10 @@ _SQLITE_FEW = {
     "AND (SELECT max(id) FROM messages) < :coach_span AS yes FROM early)",
 }
 _SQLITE_MANY_MATCH = """messages_fts MATCH (SELECT iif(yes, '""', :match) FROM few)"""
+# The few rows are the coach's already (they came from the coach's matches or
+# range), so FTS5 checks them without the coach's list: fts5_content_match.
 _SQLITE_FEW_MATCH = (
-    """messages_fts MATCH (SELECT iif(yes, :match, '""') FROM few) """
+    """messages_fts MATCH (SELECT iif(yes, :content_match, '""') FROM few) """
     "AND messages_fts.rowid IN (SELECT id FROM early)"
 )
 _SQLITE_HIT_COLUMNS = (
@@ -295,7 +297,7 @@ def _sqlite_few_params(search: _Search, **values: Any) -> tuple[bool, dict[str, 
     The coach index answers when the query's words fit it and the coach's
     range of rowids fits in 64 bits; otherwise messages_fts does, as before.
     """
-    params = _sqlite_params(search, **values)
+    params = _sqlite_params(search, content_match=fts5_content_match(search.query), **values)
     candidates = fts5_candidates(search.query)
     if candidates is None or not 0 <= search.user_id < 2**31:
         return False, params

@@ -56,6 +56,19 @@ def _fts5_term(term: Term) -> str:
     return f"NEAR({' '.join(phrases)}, {gap})"
 
 
+def _fts5_words(query: ParsedQuery) -> str:
+    """The query's words as FTS5 sees them: the groups confined to the content column."""
+    return " AND ".join(
+        "(" + " OR ".join(_fts5_term(term) for term in group) + ")" for group in query.required
+    )
+
+
+def _fts5_excluded(query: ParsedQuery) -> str:
+    if not query.excluded:
+        return ""
+    return f" NOT content : ({' OR '.join(_fts5_term(term) for term in query.excluded)})"
+
+
 def fts5_match(query: ParsedQuery, user_id: int) -> str:
     """The FTS5 MATCH expression for a non-empty query, with the coach inside it.
 
@@ -63,14 +76,17 @@ def fts5_match(query: ParsedQuery, user_id: int) -> str:
     it with the words and never produces another coach's rows; the user's
     terms are confined to the content column.
     """
-    groups = " AND ".join(
-        "(" + " OR ".join(_fts5_term(term) for term in group) + ")" for group in query.required
-    )
-    expression = f"(user_id : {_fts5_string(str(int(user_id)))} AND content : ({groups}))"
-    if query.excluded:
-        excluded = " OR ".join(_fts5_term(term) for term in query.excluded)
-        expression = f"{expression} NOT content : ({excluded})"
-    return expression
+    coach = _fts5_string(str(int(user_id)))
+    return f"(user_id : {coach} AND content : ({_fts5_words(query)})){_fts5_excluded(query)}"
+
+
+def fts5_content_match(query: ParsedQuery) -> str:
+    """fts5_match without the coach, for rows already known to be the coach's.
+
+    Checking a given rowid, FTS5 seeks in every term's list; the coach's
+    list is the longest (0.08 against 0.03 ms a row on a million messages).
+    """
+    return f"content : ({_fts5_words(query)}){_fts5_excluded(query)}"
 
 
 # Words FTS5's unicode61 tokenizer surely reads as one token each: the coach
