@@ -1,9 +1,10 @@
 """Full-text search over a coach's messages: one query language, compiled for FTS5 and tsvector.
 
-The query language (DESIGN.md, "Search semantics") is parsed here, by our code,
-into a small tree; each dialect compiles that tree without ever putting user
-text into SQL. Any string parses: what cannot be understood is dropped, and a
-query left with no positive term finds nothing.
+The query language (DESIGN.md, "Search semantics") is parsed by our code
+(core/query.py) into a small tree; each dialect compiles that tree
+(core/search_match.py) without ever putting user text into SQL. Any string
+parses: what cannot be understood is dropped, and a query left with no
+positive term finds nothing.
 
 - Words must all match; `"a quoted phrase"` matches those words in that order.
 - `OR` (upper case) joins its two neighbours into one alternative and binds
@@ -16,10 +17,11 @@ How it stays fast on a million messages: the coach is part of the index lookup
 search_vector @@ …` on the one GIN index over both), newest-first pages stop
 after one page, and relevance ranks only a bounded pool of the newest matches
 (see RANKING_POOL). Each statement picks its way to the matches from what it
-finds, not from the planner's guess: SQLite reads a coach's few matches of a
-rare word in FTS5's cheap ascending order (FEW_MATCHES), PostgreSQL walks the
-coach's newest messages when a probe finds matches dense enough and uses the
-GIN index otherwise (PROBE_ROWS, WALK_MOST). Snippets are made only for the
+finds, not from the planner's guess: SQLite first asks a second index, keyed
+by coach, for a few candidates and answers a rare word from them
+(FEW_MATCHES); PostgreSQL walks the coach's newest messages when a probe
+finds matches dense enough and uses the GIN index otherwise (PROBE_ROWS,
+WALK_MOST). Snippets are made only for the
 rows of the page being returned. A search is one statement on a pooled
 connection, sent to the driver as built once per query shape: no ORM session
 and no SQLAlchemy compilation per call.
@@ -49,6 +51,9 @@ from core.query import STOP_WORDS as STOP_WORDS
 from core.query import ParsedQuery as ParsedQuery
 from core.query import Term as Term
 from core.query import parse_query as parse_query
+from core.search_match import fts5_candidates, fts5_content_match
+from core.search_match import fts5_match as fts5_match
+from core.search_match import tsquery_sql as tsquery_sql
 
 SEARCH_ORDERS = ("relevance", "recent")
 DEFAULT_LIMIT = 20
@@ -77,104 +82,6 @@ class SearchHit:
     role: str
     snippet: str
     created_at: datetime
-
-
-# ------------------------------------------------------------- FTS5 MATCH
-
-
-def _fts5_string(value: str) -> str:
-    """An FTS5 string literal: nothing inside it can be read as FTS5 syntax."""
-    return '"' + value.replace('"', '""') + '"'
-
-
-def _fts5_term(term: Term) -> str:
-    """A term as an FTS5 phrase, with stop words handled like phraseto_tsquery.
-
-    PostgreSQL drops stop words from a phrase but keeps their places:
-    "pass the ball" becomes 'pass' <2> 'ball', which matches "pass the ball"
-    and "pass a ball". FTS5 has no stop words and no ordered "exactly n apart"
-    operator, so a phrase with stop words inside becomes NEAR() of the runs of
-    other words, allowing as many tokens between them as stop words were
-    dropped. That finds everything PostgreSQL finds, and also the runs swapped
-    or closer together ("ball, the pass", "pass ball"): FTS5's NEAR is
-    unordered and "at most n apart". Stop words at either end are dropped, as
-    PostgreSQL does.
-
-    NEAR lets one occurrence stand for two equal runs, so "3 on 3" would find
-    any "3"; a phrase with a repeated run stays literal instead, stop words
-    included (it then finds "3 on 3" but not "3 v 3", which PostgreSQL finds).
-    """
-    runs: list[list[str]] = []
-    gap = skipped = 0
-    for token in term.tokens:
-        if token in STOP_WORDS:
-            skipped += 1
-        elif runs and not skipped:
-            runs[-1].append(token)
-        else:
-            gap += skipped if runs else 0
-            runs.append([token])
-            skipped = 0
-    phrases = [_fts5_string(" ".join(run)) for run in runs]
-    if len(phrases) == 1:
-        return phrases[0]
-    if len(set(phrases)) < len(phrases):
-        kept = [i for i, token in enumerate(term.tokens) if token not in STOP_WORDS]
-        return _fts5_string(" ".join(term.tokens[kept[0] : kept[-1] + 1]))
-    return f"NEAR({' '.join(phrases)}, {gap})"
-
-
-def fts5_match(query: ParsedQuery, user_id: int) -> str:
-    """The FTS5 MATCH expression for a non-empty query, with the coach inside it.
-
-    The coach's id is a term on the index's user_id column, so FTS5 intersects
-    it with the words and never produces another coach's rows; the user's
-    terms are confined to the content column.
-    """
-    groups = " AND ".join(
-        "(" + " OR ".join(_fts5_term(term) for term in group) + ")" for group in query.required
-    )
-    expression = f"(user_id : {_fts5_string(str(int(user_id)))} AND content : ({groups}))"
-    if query.excluded:
-        excluded = " OR ".join(_fts5_term(term) for term in query.excluded)
-        expression = f"{expression} NOT content : ({excluded})"
-    return expression
-
-
-# ------------------------------------------------------- PostgreSQL tsquery
-
-
-def _tsquery_term(term: Term, params: dict[str, Any]) -> str:
-    """A term as a tsquery, read two ways and OR-ed.
-
-    PostgreSQL's parser reading the text as typed finds what it stored for
-    "3-on-3" or "3.5"; the words joined by spaces also match "passing-drill"
-    as "passing drill", as FTS5 does. phraseto_tsquery keeps a multi-word term
-    in order, turns stop words inside it into distance, and never raises.
-    """
-    readings = [term.text]
-    spaced = " ".join(term.tokens)
-    if spaced != term.text.lower():
-        readings.append(spaced)
-    parts = []
-    for reading in readings:
-        name = f"t{len(params)}"
-        params[name] = reading
-        parts.append(f"phraseto_tsquery('english', :{name})")
-    return parts[0] if len(parts) == 1 else "(" + " || ".join(parts) + ")"
-
-
-def tsquery_sql(query: ParsedQuery, params: dict[str, Any]) -> str:
-    """The tsquery of a non-empty query, composed with tsquery operators from bound values.
-
-    Adds the values to `params`; the SQL returned holds only our own text.
-    """
-    parts = [
-        "(" + " || ".join(_tsquery_term(term, params) for term in group) + ")"
-        for group in query.required
-    ]
-    parts += [f"(!! {_tsquery_term(term, params)})" for term in query.excluded]
-    return "(" + " && ".join(parts) + ")"
 
 
 # ------------------------------------------------------------------ running
@@ -276,27 +183,41 @@ def _connect(db: Database) -> Iterator[Connection]:
 # lets FTS5 answer from its index alone. CROSS JOIN fixes SQLite's join order
 # so that FTS5 always drives. sqlite3 reads the `:name` parameters itself.
 #
-# Both orders first read the coach's matches in ascending rowid order, at
-# most FEW_MATCHES of them. That is FTS5's cheap direction: it skips through
-# the coach's long list of rowids to the next match of a rare word, where a
-# newest-first read first loads that whole list (0.33 against 0.52 ms for a
-# rare word on a million messages). When fewer come back they are all the
-# matches, and the statement answers from them (FTS5 seeks each one for its
-# snippet); otherwise it reads newest first as before, which costs frequent
-# words the short ascending read (0.05-0.3 ms). Each statement holds both
-# ways; the one not taken matches the empty phrase "", which FTS5 answers at
-# once.
+# Both orders first read at most FEW_MATCHES of the coach's candidates, from
+# the coach index (migration 0007): messages_coach_fts holds the same words
+# under the rowid user_id * COACH_SPAN + id, so bounding the rowid to the
+# coach's range lets FTS5 seek straight to the coach's few rows in a rare
+# word's list (0.05 ms on a million messages), where messages_fts steps
+# through the whole list of the coach's messages to intersect it with the
+# word (0.3-0.4 ms). The candidates are every message the query's words are
+# all in (fts5_candidates), so when fewer than FEW_MATCHES come back they
+# hold all the matches, and the statement answers from them: messages_fts
+# checks each with the full query and makes its snippet. Otherwise it reads
+# newest first from messages_fts as before. A query with a word the coach
+# index cannot take reads its first matches from messages_fts instead, in
+# ascending order (FTS5's cheap direction). Each statement holds both ways;
+# the one not taken matches the empty phrase "", which FTS5 answers at once.
+# Were message ids ever to reach COACH_SPAN, the ranges would overlap and the
+# statement keeps to messages_fts.
 
 FEW_MATCHES = 20
+COACH_SPAN = 2**32
 
-_SQLITE_FEW = (
-    "early AS MATERIALIZED (SELECT rowid AS id FROM messages_fts "
+_SQLITE_FEW = {
+    False: "early AS MATERIALIZED (SELECT rowid AS id FROM messages_fts "
     "WHERE messages_fts MATCH :match LIMIT :few), "
-    "few AS MATERIALIZED (SELECT count(*) < :few AS yes FROM early)"
-)
+    "few AS MATERIALIZED (SELECT count(*) < :few AS yes FROM early)",
+    True: "early AS MATERIALIZED (SELECT rowid - :coach_low AS id FROM messages_coach_fts "
+    "WHERE messages_coach_fts MATCH :candidates "
+    "AND rowid BETWEEN :coach_low AND :coach_low + :coach_span - 1 LIMIT :few), "
+    "few AS MATERIALIZED (SELECT count(*) < :few "
+    "AND (SELECT max(id) FROM messages) < :coach_span AS yes FROM early)",
+}
 _SQLITE_MANY_MATCH = """messages_fts MATCH (SELECT iif(yes, '""', :match) FROM few)"""
+# The few rows are the coach's already (they came from the coach's matches or
+# range), so FTS5 checks them without the coach's list: fts5_content_match.
 _SQLITE_FEW_MATCH = (
-    """messages_fts MATCH (SELECT iif(yes, :match, '""') FROM few) """
+    """messages_fts MATCH (SELECT iif(yes, :content_match, '""') FROM few) """
     "AND messages_fts.rowid IN (SELECT id FROM early)"
 )
 _SQLITE_HIT_COLUMNS = (
@@ -310,7 +231,7 @@ _SQLITE_HIT_JOINS = (
 
 
 @functools.lru_cache(maxsize=64)
-def _sqlite_recent_sql(filters: tuple[str, ...]) -> str:
+def _sqlite_recent_sql(filters: tuple[str, ...], coach_index: bool) -> str:
     # Newest first, FTS5 walks its index backwards: no sort, LIMIT ends the
     # walk after one page, and snippet() runs only for the rows returned.
     hits = (
@@ -322,12 +243,13 @@ def _sqlite_recent_sql(filters: tuple[str, ...]) -> str:
     # The unary + keeps the order out of FTS5: SQLite sorts the few rows.
     few = hits.format(match=_SQLITE_FEW_MATCH, order="+messages_fts.rowid")
     return (
-        f"WITH {_SQLITE_FEW} SELECT * FROM ({many}) UNION ALL SELECT * FROM ({few}) ORDER BY 1 DESC"
+        f"WITH {_SQLITE_FEW[coach_index]} "
+        f"SELECT * FROM ({many}) UNION ALL SELECT * FROM ({few}) ORDER BY 1 DESC"
     )
 
 
 @functools.lru_cache(maxsize=64)
-def _sqlite_ranked_sql(filters: tuple[str, ...]) -> str:
+def _sqlite_ranked_sql(filters: tuple[str, ...], coach_index: bool) -> str:
     # Not FTS5's bm25(): it first counts, for every term, the documents of
     # the whole index that contain it (the IDF), which costs 15-35 ms on a
     # million messages before a single row is scored. The same BM25 shape
@@ -344,7 +266,7 @@ def _sqlite_ranked_sql(filters: tuple[str, ...]) -> str:
     many = scored.format(match=_SQLITE_MANY_MATCH)
     few = scored.format(match=_SQLITE_FEW_MATCH)
     return (
-        f"WITH {_SQLITE_FEW}, "
+        f"WITH {_SQLITE_FEW[coach_index]}, "
         f"pool AS MATERIALIZED (SELECT * FROM ({many} ORDER BY messages_fts.rowid DESC "
         f"LIMIT :pool) UNION ALL {few}), "
         "page AS MATERIALIZED ("
@@ -369,11 +291,27 @@ def _sqlite_params(search: _Search, **values: Any) -> dict[str, Any]:
     return {"match": fts5_match(search.query, search.user_id), "user_id": search.user_id, **values}
 
 
+def _sqlite_few_params(search: _Search, **values: Any) -> tuple[bool, dict[str, Any]]:
+    """Whether the statement reads its first few matches from the coach index, and its values.
+
+    The coach index answers when the query's words fit it and the coach's
+    range of rowids fits in 64 bits; otherwise messages_fts does, as before.
+    """
+    params = _sqlite_params(search, content_match=fts5_content_match(search.query), **values)
+    candidates = fts5_candidates(search.query)
+    if candidates is None or not 0 <= search.user_id < 2**31:
+        return False, params
+    params.update(
+        candidates=candidates, coach_low=search.user_id * COACH_SPAN, coach_span=COACH_SPAN
+    )
+    return True, params
+
+
 def _sqlite_recent(
     connection: Connection, search: _Search, limit: int, offset: int
 ) -> list[SearchHit]:
-    params = _sqlite_params(search, few=FEW_MATCHES, limit=limit, offset=offset)
-    return search.hits(connection, _sqlite_recent_sql(search.filter_names), params)
+    coach_index, params = _sqlite_few_params(search, few=FEW_MATCHES, limit=limit, offset=offset)
+    return search.hits(connection, _sqlite_recent_sql(search.filter_names, coach_index), params)
 
 
 def _sqlite_ranked(
@@ -381,8 +319,10 @@ def _sqlite_ranked(
 ) -> list[SearchHit]:
     # All the matches, when fewer than FEW_MATCHES, are also the whole pool.
     few = min(FEW_MATCHES, RANKING_POOL)
-    params = _sqlite_params(search, few=few, pool=RANKING_POOL, limit=limit, offset=offset)
-    return search.hits(connection, _sqlite_ranked_sql(search.filter_names), params)
+    coach_index, params = _sqlite_few_params(
+        search, few=few, pool=RANKING_POOL, limit=limit, offset=offset
+    )
+    return search.hits(connection, _sqlite_ranked_sql(search.filter_names, coach_index), params)
 
 
 def _sqlite_session_ids(connection: Connection, search: _Search, limit: int | None) -> list[str]:
