@@ -294,8 +294,11 @@ def _find_unstorable(value: Any, where: str) -> tuple[str, str] | None:
                 return found
     elif type(value) is dict:
         for key, item in value.items():
+            # A key that is not a plain name is shown quoted, its control characters escaped,
+            # so the sentence stays one line.
+            name = key if key.isidentifier() else json.dumps(key)
             if found := _find_unstorable(key, f"{where} (a key)") or _find_unstorable(
-                item, f"{where}.{key}" if where else key
+                item, f"{where}.{name}" if where else name
             ):
                 return found
     return None

@@ -184,7 +184,7 @@ def _connect(db: Database) -> Iterator[Connection]:
 # so that FTS5 always drives. sqlite3 reads the `:name` parameters itself.
 #
 # Both orders first read at most FEW_MATCHES of the coach's candidates, from
-# the coach index (migration 0007): messages_coach_fts holds the same words
+# the coach index (migration 0008): messages_coach_fts holds the same words
 # under the rowid user_id * COACH_SPAN + id, so bounding the rowid to the
 # coach's range lets FTS5 seek straight to the coach's few rows in a rare
 # word's list (0.05 ms on a million messages), where messages_fts steps

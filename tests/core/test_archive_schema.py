@@ -154,3 +154,13 @@ def test_the_fast_path_never_takes_what_the_reader_refuses(store, coach, capsys)
     _report(
         capsys, f"Damaged archives, fast path against the reader {outcomes}", sum(outcomes.values())
     )
+
+
+def test_a_nul_under_a_key_with_a_line_break_is_named_on_one_line(store, coach):
+    archive = _hand_archive()
+    archive["sessions"][0]["metadata"] = {"line\nbreak": "warm\x00up"}
+    with pytest.raises(ValidationError) as refused:
+        import_archive(store, json.dumps(archive))
+    assert str(refused.value) == (
+        'sessions[0].metadata."line\\nbreak" contains a NUL character, which cannot be stored.'
+    )

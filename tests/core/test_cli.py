@@ -103,7 +103,7 @@ def test_migrate_twice(cli) -> None:
     for _ in range(2):
         run = cli("migrate")
         assert (run.code, run.err) == (0, "")
-        assert "newest schema (revision 0007)" in run.out
+        assert "newest schema (revision 0008)" in run.out
 
 
 def test_migrate_creates_a_new_sqlite_database(tmp_path, capsys) -> None:

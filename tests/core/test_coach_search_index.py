@@ -1,4 +1,4 @@
-"""Revision 0007: SQLite's coach index (messages_coach_fts), filled on upgrade, kept by
+"""Revision 0008: SQLite's coach index (messages_coach_fts), filled on upgrade, kept by
 triggers, dropped on downgrade; a no-op on PostgreSQL. And the candidates it is asked for."""
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def test_upgrade_indexes_the_messages_already_stored_and_downgrade_drops_it(
     before = store.add_message(coach.id, chat, "user", "basketball closeouts").id
     store.add_message(other_coach.id, other, "user", "basketball closeouts")
 
-    migrate_to(db, "0006", down=True)
+    migrate_to(db, "0007", down=True)
     assert "messages_coach_fts" not in table_names(db)
     # Written while no trigger keeps the coach index: only the upgrade's fill can hold it.
     while_down = store.add_message(coach.id, chat, "assistant", "closeouts and basketball").id

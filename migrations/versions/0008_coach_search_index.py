@@ -19,15 +19,15 @@ order, which FTS5 writes in one pass (6-10 s for a million messages).
 PostgreSQL has nothing to change: its GIN index holds the coach and the words
 together already.
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-02
 """
 
 from alembic import op
 
-revision = "0007"
-down_revision = "0006"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
