@@ -15,6 +15,11 @@ $(VENV)/.dev-installed: requirements-dev.txt requirements.txt $(BIN)/streamlit
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
+# LangChain, which the benchmark times beside Huddle (never needed by the app or the tests).
+$(VENV)/.bench-installed: requirements-bench.txt $(VENV)/.dev-installed
+	$(BIN)/python -m pip install --quiet -r requirements-bench.txt
+	touch $@
+
 run: $(BIN)/streamlit
 	$(BIN)/python -m core migrate
 	$(BIN)/streamlit run app.py
@@ -30,7 +35,7 @@ format: $(VENV)/.dev-installed
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-bench: $(VENV)/.dev-installed
+bench: $(VENV)/.bench-installed
 	$(BIN)/python -m bench
 
 clean:

@@ -16,9 +16,10 @@ from sqlalchemy import column, table, text
 from bench.archive_pydantic import Archive
 from bench.machine import postgres_cpu_seconds, process_cpu_seconds
 from core.analytics_rollup import add_batch_to_rollup
-from core.archive_in import import_archive, without_cycle_collection
+from core.archive_in import import_archive
 from core.archive_out import write_archive
 from core.archive_schema import DECODER as ARCHIVE_DECODER
+from core.export_batches import without_cycle_collection
 from core.models import Message
 from core.store import ConversationStore
 

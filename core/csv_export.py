@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 from typing import TextIO
 
 from core.csv_rows import MessagePage, message_pages, session_batches
-from core.export_batches import selected_sessions
+from core.export_batches import selected_sessions, without_cycle_collection
 from core.store import ConversationStore
 
 CSV_COLUMNS = (
@@ -142,9 +142,10 @@ def write_csv(
     archive is the lossless format.
     """
     rows = 0
-    for text, count in _csv_pages(store, user_id, session_ids, query):
-        out.write(text)
-        rows += count
+    with without_cycle_collection():
+        for text, count in _csv_pages(store, user_id, session_ids, query):
+            out.write(text)
+            rows += count
     return rows
 
 
@@ -161,6 +162,7 @@ def csv_bytes(
     the file's own size (never the whole text and its encoded copy at once).
     """
     buffer = io.BytesIO()
-    for text, _ in _csv_pages(store, user_id, session_ids, query):
-        buffer.write(text.encode("utf-8"))
+    with without_cycle_collection():
+        for text, _ in _csv_pages(store, user_id, session_ids, query):
+            buffer.write(text.encode("utf-8"))
     return buffer.getvalue()

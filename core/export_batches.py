@@ -1,5 +1,5 @@
 """What every export shares: the coach's chosen sessions a page at a time, their
-messages a batch at a time, and the one time format.
+messages a batch at a time, the one time format, and no cyclic GC while one runs.
 
 Pages are keyed, never offset, and ids go to the database in IN lists of at most
 PAGE, so a selection of any length keeps memory and statement size flat.
@@ -7,6 +7,8 @@ PAGE, so a selection of any length keeps memory and statement size flat.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
@@ -143,3 +145,23 @@ def calls_without_message(
                 .order_by(ToolCall.id)
             )
         )
+
+
+@contextlib.contextmanager
+def without_cycle_collection() -> Iterator[None]:
+    """No cyclic garbage collection while an export or an import runs.
+
+    Both make hundreds of thousands of short-lived objects (rows, dicts, tuples), which
+    are freed by reference counting; each 700 of them would start a collection that
+    walks all the others. Reading a 126,000-message archive spent longer in those than
+    in decoding the JSON (0.46 s against 0.15 s), and they were the slow tail of a
+    Markdown export (a 233-message session: at most 70 ms with them, 10 ms without).
+    Cycles made meanwhile are collected once it ends.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()

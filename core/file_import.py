@@ -15,10 +15,10 @@ from core.archive_in import (
     parse_json,
     read_archive_bytes,
     read_archive_document,
-    without_cycle_collection,
 )
 from core.archive_rows import ImportResult, IncomingArchive, count_already_there, write_incoming
 from core.errors import ArchiveError
+from core.export_batches import without_cycle_collection
 from core.foreign_import import read_chatgpt, read_claude
 from core.store import ConversationStore
 

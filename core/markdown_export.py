@@ -15,6 +15,7 @@ from core.export_batches import (
     human_time,
     message_batches,
     selected_sessions,
+    without_cycle_collection,
 )
 from core.models import ChatSession, Drill, ToolCall
 from core.store import ConversationStore
@@ -156,7 +157,8 @@ def _session_markdown(store: ConversationStore, chat: ChatSession) -> Iterator[s
 def session_markdown(store: ConversationStore, user_id: int, session_id: str) -> str:
     """One session as Markdown; another coach's session is NotFound, like a missing one."""
     chat = store.get_session(user_id, session_id)
-    return "".join(_session_markdown(store, chat))
+    with without_cycle_collection():
+        return "".join(_session_markdown(store, chat))
 
 
 def _file_name(chat: ChatSession, taken: set[str]) -> str:
@@ -180,7 +182,10 @@ def write_markdown_zip(
 ) -> int:
     """A zip with one Markdown file per chosen session; returns how many files it holds."""
     taken: set[str] = set()
-    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
+    with (
+        without_cycle_collection(),
+        zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as bundle,
+    ):
         for chat in selected_sessions(store, user_id, session_ids, query):
             bundle.writestr(_file_name(chat, taken), "".join(_session_markdown(store, chat)))
     return len(taken)
