@@ -17,7 +17,6 @@ import os
 import sys
 import tempfile
 import time
-import tracemalloc
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -29,6 +28,7 @@ from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
 from bench.corpus import BenchQuery
+from bench.machine import traced_peak
 from core.csv_export import csv_bytes, write_csv
 from core.db import Database
 from core.history import HistoryPage, history_page
@@ -385,15 +385,6 @@ def _rss_growth(call: Callable[[], object]) -> int | None:
     return None if before is None or peak is None else max(0, peak - before)
 
 
-def _traced_peak(call: Callable[[], object]) -> int:
-    tracemalloc.start()
-    try:
-        call()
-        return tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-
-
 def time_csv(store: ConversationStore, user_id: int, messages: int, runs: int) -> CsvTimings:
     """csv_bytes and write_csv of the same sessions: time (untraced), then memory apart."""
     ids, held = _sessions_holding(store, user_id, messages)
@@ -418,8 +409,8 @@ def time_csv(store: ConversationStore, user_id: int, messages: int, runs: int) -
             bytes=size,
             memory_seconds=[_timed(to_memory) / 1000 for _ in range(runs)],
             file_seconds=[_timed(to_file) / 1000 for _ in range(runs)],
-            memory_peak=_traced_peak(to_memory),
-            file_peak=_traced_peak(to_file),
+            memory_peak=traced_peak(to_memory),
+            file_peak=traced_peak(to_file),
             memory_rss_growth=_rss_growth(to_memory),
             file_rss_growth=_rss_growth(to_file),
         )

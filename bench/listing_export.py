@@ -9,10 +9,10 @@ and previews are columns of the session row, so neither reads a message.
 from __future__ import annotations
 
 import time
-import tracemalloc
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bench.machine import traced_peak
 from core.history import PAGE_SIZE, history_page
 from core.markdown_export import session_markdown
 from core.query import parse_history_query
@@ -48,16 +48,6 @@ def _repeat(call: Callable[[], object], runs: int) -> list[float]:
     for _ in range(WARM_UP):
         call()
     return [_timed(call) for _ in range(runs)]
-
-
-def traced_peak(call: Callable[[], object]) -> int:
-    """The peak of Python allocations during the call (as the CSV part measures it)."""
-    tracemalloc.start()
-    try:
-        call()
-        return tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
 
 
 def time_session_list(store: ConversationStore, user_id: int, runs: int) -> ListTimings:

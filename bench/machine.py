@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import platform
 import sqlite3
+import tracemalloc
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,3 +100,13 @@ def postgres_cpu_seconds() -> float | None:
         total += int(fields[11]) + int(fields[12])
         found = True
     return total / ticks if found else None
+
+
+def traced_peak(call: Callable[[], object]) -> int:
+    """The peak of Python allocations during the call (tracemalloc), in bytes."""
+    tracemalloc.start()
+    try:
+        call()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
